@@ -1,0 +1,58 @@
+// swift-tools-version: 6.1
+// ConvBench: benchmarking and verification harness for 2D convolution on CPU.
+import PackageDescription
+
+/// Hot kernels are built with -Ounchecked and the build machine's vector ISA (AVX2/AVX-512 FMAs).
+/// `-march=native` ties the binary to the CPU it was built on; set CONVBENCH_PORTABLE=1 to build without it.
+let portable = Context.environment["CONVBENCH_PORTABLE"] == "1"
+let kernelFlags: [SwiftSetting] = [
+    .unsafeFlags(portable ? ["-Ounchecked"] : ["-Ounchecked", "-Xcc", "-march=native"]),
+]
+
+let package = Package(
+    name: "ConvBench",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "convbench", targets: ["convbench"]),
+        .library(name: "ConvCore", targets: ["ConvCore"]),
+        .library(name: "ConvAlgorithms", targets: ["ConvAlgorithms"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System-library shims: module maps only, no logic.
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .systemLibrary(name: "CFFTW", path: "Sources/CFFTW"),
+        .systemLibrary(name: "CGPerfTools", path: "Sources/CGPerfTools"),
+
+        .target(name: "ConvCore"),
+        .target(
+            name: "ConvAlgorithms",
+            dependencies: ["ConvCore", "CBLAS", "CFFTW"],
+            swiftSettings: kernelFlags
+        ),
+        .executableTarget(
+            name: "convbench",
+            dependencies: [
+                "ConvCore", "ConvAlgorithms", "CGPerfTools",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(
+            name: "ConvCoreTests",
+            dependencies: ["ConvCore"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "ConvAlgorithmsTests",
+            dependencies: ["ConvCore", "ConvAlgorithms"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["ConvCore", "convbench"]
+        ),
+    ]
+)

@@ -1,0 +1,29 @@
+import ConvCore
+
+/// The algorithms ConvBench knows, by name. The reference comes first: it is the oracle.
+public struct AlgorithmRegistry: Sendable {
+    public let algorithms: [any ConvolutionAlgorithm]
+
+    public init(_ algorithms: [any ConvolutionAlgorithm]) {
+        self.algorithms = algorithms
+    }
+
+    /// Every algorithm shipped with ConvBench.
+    public static let standard = AlgorithmRegistry([
+        ReferenceConvolution(),
+    ])
+
+    public var names: [String] { algorithms.map(\.name) }
+
+    public func algorithm(named name: String) throws -> any ConvolutionAlgorithm {
+        guard let a = algorithms.first(where: { $0.name == name }) else {
+            throw ConvolutionError.unknownAlgorithm(name, known: names)
+        }
+        return a
+    }
+
+    /// The registered algorithms that support `conv`, reference included.
+    public func supporting(_ conv: ConvDescriptor) -> [any ConvolutionAlgorithm] {
+        algorithms.filter { $0.support(for: conv).isSupported }
+    }
+}

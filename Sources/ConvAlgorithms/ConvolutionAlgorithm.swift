@@ -1,0 +1,129 @@
+import ConvCore
+
+/// Whether an algorithm can run a descriptor. "Unsupported" is not a failure: the harness reports
+/// it as skipped, with the reason (NNPACK keeps "invalid problem" apart from "cannot run this").
+public enum Support: Equatable, Sendable {
+    case supported
+    case unsupported(String)
+
+    public var isSupported: Bool { self == .supported }
+    public var reason: String? {
+        if case let .unsupported(r) = self { return r }
+        return nil
+    }
+}
+
+/// Settings an algorithm is prepared with.
+public struct AlgorithmOptions: Sendable, Hashable {
+    /// Worker threads for `run` (and for OpenBLAS inside it, set to match rather than doubled).
+    public var threads: Int
+
+    public init(threads: Int = 1) {
+        precondition(threads >= 1, "threads must be at least 1")
+        self.threads = threads
+    }
+}
+
+/// How far an algorithm's float32 result may stray from the exact result, in the engine's model
+///     |y − y_ref| ≤ atol + c_alg · ε · Σ|x·w|      (ε = float32 machine epsilon, 2⁻²³)
+/// where Σ|x·w| is the sum of the magnitudes of the products (and bias) that form the element.
+public struct ErrorModel: Sendable, Hashable {
+    /// The algorithm performs no numeric transform (only reorders exact products and sums):
+    /// on small-integer data whose partial sums stay below 2²⁴ it must equal the reference exactly.
+    public var exactOnIntegers: Bool
+    /// `c_alg` as a function of the reduction length K = (Cin/groups)·kH·kW + bias:
+    /// `c = perTerm · K + constant`.
+    public var perTerm: Double
+    public var constant: Double
+
+    public init(exactOnIntegers: Bool, perTerm: Double, constant: Double) {
+        self.exactOnIntegers = exactOnIntegers
+        self.perTerm = perTerm
+        self.constant = constant
+    }
+
+    /// Float32 accumulation of K terms in any order: |error| ≤ γ_K Σ|x·w| with γ_K ≈ K·ε
+    /// (Higham, Accuracy and Stability of Numerical Algorithms, §3.1), plus the final rounding.
+    public static let float32Summation = ErrorModel(exactOnIntegers: true, perTerm: 1, constant: 1)
+
+    public func constant(for conv: ConvDescriptor) -> Double {
+        perTerm * Double(conv.reductionLength) + constant
+    }
+}
+
+extension ConvDescriptor {
+    /// Terms summed into one output element: (Cin/g)·kH·kW for forward, (Cout/g)·kH·kW for
+    /// transposed (an upper bound: taps in padding or between strides add nothing), +1 for bias.
+    public var reductionLength: Int {
+        (transposed ? outChannelsPerGroup : inChannelsPerGroup) * kernelHeight * kernelWidth + (hasBias ? 1 : 0)
+    }
+}
+
+/// One convolution algorithm. Prepare does everything that depends only on the descriptor and
+/// the weights (packing, transforms, plans, workspace); `run` is what gets timed and allocates nothing.
+public protocol ConvolutionAlgorithm: Sendable {
+    /// Stable name used on the command line and in reports, e.g. "im2col-gemm".
+    var name: String { get }
+    /// One line: what it is and what it covers.
+    var summary: String { get }
+    /// Its declared error bound, used by the property engine and the bench runner's check.
+    var errorModel: ErrorModel { get }
+    func support(for conv: ConvDescriptor) -> Support
+    func prepare(_ conv: ConvDescriptor, weights: Tensor, bias: Tensor?,
+                 options: AlgorithmOptions) throws -> any PreparedConvolution
+}
+
+/// A convolution ready to run: weights packed, workspace allocated.
+public protocol PreparedConvolution: AnyObject {
+    var descriptor: ConvDescriptor { get }
+    /// Bytes this preparation holds beyond input, weights and output (packed weights, columns,
+    /// transforms): reported, never hidden.
+    var workspaceBytes: Int { get }
+    /// Computes `output` (shape `descriptor.outputShape`) from `input` (`descriptor.inputShape`).
+    func run(_ input: Tensor, into output: inout Tensor) throws
+}
+
+/// Errors from preparing or running an algorithm.
+public enum ConvolutionError: Error, Equatable, Sendable, CustomStringConvertible {
+    case unsupported(algorithm: String, reason: String)
+    case shapeMismatch(what: String, expected: [Int], actual: [Int])
+    case unknownAlgorithm(String, known: [String])
+
+    public var description: String {
+        switch self {
+        case let .unsupported(algorithm, reason): return "\(algorithm) does not support this case: \(reason)"
+        case let .shapeMismatch(what, expected, actual): return "\(what) has shape \(actual), expected \(expected)"
+        case let .unknownAlgorithm(name, known): return "unknown algorithm '\(name)' (known: \(known.joined(separator: ", ")))"
+        }
+    }
+}
+
+extension ConvolutionAlgorithm {
+    /// Shared argument checks for `prepare`: support, weight and bias shapes.
+    public func checkPrepare(_ conv: ConvDescriptor, weights: Tensor, bias: Tensor?) throws {
+        if case let .unsupported(reason) = support(for: conv) {
+            throw ConvolutionError.unsupported(algorithm: name, reason: reason)
+        }
+        if weights.shape != conv.weightShape {
+            throw ConvolutionError.shapeMismatch(what: "weight", expected: conv.weightShape, actual: weights.shape)
+        }
+        if let bias, bias.shape != conv.biasShape {
+            throw ConvolutionError.shapeMismatch(what: "bias", expected: conv.biasShape, actual: bias.shape)
+        }
+        if conv.hasBias && bias == nil {
+            throw ConvolutionError.shapeMismatch(what: "bias", expected: conv.biasShape, actual: [])
+        }
+    }
+}
+
+extension PreparedConvolution {
+    /// Shared argument checks for `run`.
+    public func checkRun(_ input: Tensor, _ output: Tensor) throws {
+        if input.shape != descriptor.inputShape {
+            throw ConvolutionError.shapeMismatch(what: "input", expected: descriptor.inputShape, actual: input.shape)
+        }
+        if output.shape != descriptor.outputShape {
+            throw ConvolutionError.shapeMismatch(what: "output", expected: descriptor.outputShape, actual: output.shape)
+        }
+    }
+}

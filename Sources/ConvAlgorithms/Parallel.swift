@@ -1,0 +1,27 @@
+import Dispatch
+
+/// Static partitioning of `0..<count` over `threads` workers. Each worker gets one contiguous
+/// chunk, so which thread computes an element never changes the arithmetic: results are
+/// identical for every thread count.
+public func parallelFor(threads: Int, count: Int, _ body: (Range<Int>) -> Void) {
+    let workers = max(1, min(threads, count))
+    if workers == 1 {
+        if count > 0 { body(0..<count) }
+        return
+    }
+    withoutActuallyEscaping(body) { body in
+        // The body writes disjoint ranges through raw pointers; the chunks never overlap.
+        let shared = UncheckedSendable(body)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let lo = count * w / workers, hi = count * (w + 1) / workers
+            if lo < hi { shared.value(lo..<hi) }
+        }
+    }
+}
+
+/// Wraps a value that is shared across worker threads under a discipline the compiler cannot see
+/// (disjoint output ranges, read-only inputs).
+public struct UncheckedSendable<T>: @unchecked Sendable {
+    public let value: T
+    public init(_ value: T) { self.value = value }
+}

@@ -1,0 +1,100 @@
+/// A dense float32 tensor in row-major order (NCHW for activations, OIHW/IOHW for weights),
+/// stored 64-byte aligned so SIMD loads of a row start on a cache line.
+///
+/// Value semantics with copy-on-write: copies share storage until one of them is mutated.
+/// Kernels reach the memory through `withUnsafeBufferPointer` / `withUnsafeMutableBufferPointer`;
+/// the mutable form never copies when the tensor is uniquely referenced, so `run` into a
+/// preallocated output allocates nothing.
+public struct Tensor: Sendable {
+    public private(set) var shape: [Int]
+    @usableFromInline var storage: TensorStorage
+
+    public static let alignment = 64
+
+    /// A zero-filled tensor.
+    public init(shape: [Int]) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative tensor dimension in \(shape)")
+        self.shape = shape
+        self.storage = TensorStorage(count: shape.reduce(1, *))
+    }
+
+    /// A tensor holding `values` (count must equal the product of `shape`).
+    public init(shape: [Int], values: [Float]) {
+        self.init(shape: shape)
+        precondition(values.count == count, "tensor of shape \(shape) needs \(count) values, got \(values.count)")
+        values.withUnsafeBufferPointer { src in
+            storage.pointer.update(from: src.baseAddress!, count: src.count)
+        }
+    }
+
+    /// Elements in the tensor.
+    public var count: Int { storage.count }
+
+    /// Reinterprets the same elements with another shape of equal element count.
+    public func reshaped(_ newShape: [Int]) -> Tensor {
+        precondition(newShape.reduce(1, *) == count, "cannot reshape \(shape) to \(newShape)")
+        var t = self
+        t.shape = newShape
+        return t
+    }
+
+    @inlinable
+    public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        try body(UnsafeBufferPointer(start: storage.pointer, count: storage.count))
+    }
+
+    @inlinable
+    public mutating func withUnsafeMutableBufferPointer<R>(
+        _ body: (UnsafeMutableBufferPointer<Float>) throws -> R
+    ) rethrows -> R {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        return try body(UnsafeMutableBufferPointer(start: storage.pointer, count: storage.count))
+    }
+
+    /// All elements, in order.
+    public var scalars: [Float] { withUnsafeBufferPointer { Array($0) } }
+
+    public subscript(index: Int) -> Float {
+        get { storage.pointer[index] }
+        set { withUnsafeMutableBufferPointer { $0[index] = newValue } }
+    }
+
+    /// Sets every element to `value` (NaN pre-fill makes unwritten elements visible).
+    public mutating func fill(_ value: Float) {
+        withUnsafeMutableBufferPointer { $0.update(repeating: value) }
+    }
+}
+
+extension Tensor: Equatable {
+    /// Same shape and bitwise-equal elements (so NaN == NaN here, and -0 != +0).
+    public static func == (a: Tensor, b: Tensor) -> Bool {
+        guard a.shape == b.shape else { return false }
+        if a.storage === b.storage { return true }
+        for i in 0..<a.count where a.storage.pointer[i].bitPattern != b.storage.pointer[i].bitPattern {
+            return false
+        }
+        return true
+    }
+}
+
+/// Owner of a tensor's aligned memory.
+public final class TensorStorage: @unchecked Sendable {
+    public let pointer: UnsafeMutablePointer<Float>
+    public let count: Int
+
+    init(count: Int) {
+        self.count = count
+        let raw = UnsafeMutableRawPointer.allocate(
+            byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: Tensor.alignment)
+        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        pointer.initialize(repeating: 0, count: max(count, 1))
+    }
+
+    @usableFromInline func copy() -> TensorStorage {
+        let c = TensorStorage(count: count)
+        c.pointer.update(from: pointer, count: count)
+        return c
+    }
+
+    deinit { pointer.deallocate() }
+}
