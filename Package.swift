@@ -32,10 +32,14 @@ let package = Package(
             dependencies: ["ConvCore", "CBLAS", "CFFTW"],
             swiftSettings: kernelFlags
         ),
+        .target(
+            name: "ConvVerify",
+            dependencies: ["ConvCore", "ConvAlgorithms"]
+        ),
         .executableTarget(
             name: "convbench",
             dependencies: [
-                "ConvCore", "ConvAlgorithms", "CGPerfTools",
+                "ConvCore", "ConvAlgorithms", "ConvVerify", "CGPerfTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -47,7 +51,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ConvAlgorithmsTests",
-            dependencies: ["ConvCore", "ConvAlgorithms"],
+            dependencies: ["ConvCore", "ConvAlgorithms", "ConvVerify"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

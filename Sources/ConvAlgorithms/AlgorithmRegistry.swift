@@ -11,6 +11,8 @@ public struct AlgorithmRegistry: Sendable {
     /// Every algorithm shipped with ConvBench.
     public static let standard = AlgorithmRegistry([
         ReferenceConvolution(),
+        Im2colGEMM(),
+        PointwiseGEMM(),
     ])
 
     public var names: [String] { algorithms.map(\.name) }

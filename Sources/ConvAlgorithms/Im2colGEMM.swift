@@ -1,0 +1,120 @@
+import ConvCore
+
+/// im2col + GEMM (Chellapilla et al. 2006, "High Performance Convolutional Neural Networks for
+/// Document Processing"): unfold the receptive fields into a column matrix and do one SGEMM per
+/// group per image per band. Transposed convolution is the adjoint: GEMM with the transposed weights,
+/// then col2im (fold). Every geometry is supported.
+///
+/// Workspace: one column matrix of at most `maxColumnBytes` (16 MiB), or one output row's worth
+/// (forward K·Wout floats, transposed (Cout/g)·kH·kW·Win floats) when a single row is larger.
+public struct Im2colGEMM: ConvolutionAlgorithm {
+    public var maxColumnBytes: Int
+
+    public init(maxColumnBytes: Int = 16 << 20) { self.maxColumnBytes = maxColumnBytes }
+
+    public var name: String { "im2col-gemm" }
+    public var summary: String { "unfold + OpenBLAS SGEMM per group and band; transposed as GEMM + col2im; every geometry" }
+    public var errorModel: ErrorModel { .float32Summation }
+
+    public func support(for conv: ConvDescriptor) -> Support { .supported }
+
+    public func prepare(_ conv: ConvDescriptor, weights: Tensor, bias: Tensor?,
+                        options: AlgorithmOptions) throws -> any PreparedConvolution {
+        try checkPrepare(conv, weights: weights, bias: bias)
+        return Prepared(conv, weights: weights, bias: conv.hasBias ? bias : nil, threads: options.threads,
+                        maxColumnBytes: maxColumnBytes)
+    }
+
+    final class Prepared: PreparedConvolution, WorkspaceExposing {
+        let descriptor: ConvDescriptor
+        let weights: Tensor
+        let bias: Tensor?
+        let threads: Int
+        let bandRows: Int
+        let columns: Workspace
+
+        init(_ c: ConvDescriptor, weights: Tensor, bias: Tensor?, threads: Int, maxColumnBytes: Int) {
+            descriptor = c
+            self.weights = weights
+            self.bias = bias
+            self.threads = threads
+            if c.transposed {
+                let rowsPerPixel = c.outChannelsPerGroup * c.kernelHeight * c.kernelWidth
+                bandRows = Im2col.bandRows(total: c.inHeight, rowElements: rowsPerPixel * c.inWidth, maxBytes: maxColumnBytes)
+                columns = Workspace(count: rowsPerPixel * bandRows * c.inWidth)
+            } else {
+                let k = c.inChannelsPerGroup * c.kernelHeight * c.kernelWidth
+                bandRows = Im2col.bandRows(total: c.outHeight, rowElements: k * c.outWidth, maxBytes: maxColumnBytes)
+                columns = Workspace(count: k * bandRows * c.outWidth)
+            }
+        }
+
+        var workspaceBytes: Int { columns.bytes }
+        var workspaces: [Workspace] { [columns] }
+
+        func run(_ input: Tensor, into output: inout Tensor) throws {
+            try checkRun(input, output)
+            SGEMM.setThreads(threads)
+            let c = descriptor
+            let colBase = columns.pointer
+            input.withUnsafeBufferPointer { x in
+                weights.withUnsafeBufferPointer { w in
+                    output.withUnsafeMutableBufferPointer { y in
+                            let biasPointer = bias?.withUnsafeBufferPointer { $0.baseAddress }
+                            let outPlane = c.outHeight * c.outWidth
+                            for n in 0..<c.batch {
+                                let yImage = y.baseAddress! + n * c.outChannels * outPlane
+                                OutputInit.fill(yImage, channels: c.outChannels, plane: outPlane, bias: biasPointer)
+                                for g in 0..<c.groups {
+                                    if c.transposed {
+                                        transposedGroup(x.baseAddress!, w.baseAddress!, yImage, colBase, n, g)
+                                    } else {
+                                        forwardGroup(x.baseAddress!, w.baseAddress!, yImage, colBase, n, g)
+                                    }
+                                }
+                            }
+                    }
+                }
+            }
+        }
+
+        private func forwardGroup(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ yImage: UnsafeMutablePointer<Float>,
+                                  _ col: UnsafeMutablePointer<Float>, _ n: Int, _ g: Int) {
+            let c = descriptor
+            let (cinG, coutG) = (c.inChannelsPerGroup, c.outChannelsPerGroup)
+            let k = cinG * c.kernelHeight * c.kernelWidth
+            let image = x + (n * c.inChannels + g * cinG) * c.inHeight * c.inWidth
+            let outPlane = c.outHeight * c.outWidth
+            var oy = 0
+            while oy < c.outHeight {
+                let rows = oy..<min(c.outHeight, oy + bandRows)
+                Im2col.unfold(c, image: image, rows: rows, col: col, threads: threads)
+                // Y_g[coutG, band] += W_g[coutG, K] · col[K, band]   (NCHW rows, ldc = Hout·Wout)
+                SGEMM.multiply(m: coutG, n: rows.count * c.outWidth, k: k,
+                               a: w + g * coutG * k, lda: k, b: col, ldb: rows.count * c.outWidth,
+                               c: yImage + g * coutG * outPlane + oy * c.outWidth, ldc: outPlane, beta: 1)
+                oy = rows.upperBound
+            }
+        }
+
+        private func transposedGroup(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ yImage: UnsafeMutablePointer<Float>,
+                                     _ col: UnsafeMutablePointer<Float>, _ n: Int, _ g: Int) {
+            let c = descriptor
+            let (cinG, coutG) = (c.inChannelsPerGroup, c.outChannelsPerGroup)
+            let m = coutG * c.kernelHeight * c.kernelWidth
+            let image = x + (n * c.inChannels + g * cinG) * c.inHeight * c.inWidth
+            let inPlane = c.inHeight * c.inWidth
+            var iy = 0
+            while iy < c.inHeight {
+                let rows = iy..<min(c.inHeight, iy + bandRows)
+                let pixels = rows.count * c.inWidth
+                // col[(ocg,ky,kx), band] = W_g[cinG, M]ᵀ · X_g[cinG, band]   (IOHW weights)
+                SGEMM.multiply(m: m, n: pixels, k: cinG, a: w + g * cinG * m, lda: m, transposeA: true,
+                               b: image + iy * c.inWidth, ldb: inPlane, c: col, ldc: pixels, beta: 0)
+                Im2col.fold(c, col: col, rows: rows, output: yImage + g * coutG * c.outHeight * c.outWidth,
+                            threads: threads)
+                iy = rows.upperBound
+            }
+        }
+    }
+}
