@@ -36,10 +36,14 @@ let package = Package(
             name: "ConvVerify",
             dependencies: ["ConvCore", "ConvAlgorithms"]
         ),
+        .target(
+            name: "ConvBenchKit",
+            dependencies: ["ConvCore", "ConvAlgorithms", "ConvVerify", "CBLAS", "CFFTW", "CGPerfTools"]
+        ),
         .executableTarget(
             name: "convbench",
             dependencies: [
-                "ConvCore", "ConvAlgorithms", "ConvVerify", "CGPerfTools",
+                "ConvCore", "ConvAlgorithms", "ConvVerify", "ConvBenchKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

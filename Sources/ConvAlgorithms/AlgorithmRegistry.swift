@@ -11,8 +11,10 @@ public struct AlgorithmRegistry: Sendable {
     /// Every algorithm shipped with ConvBench.
     public static let standard = AlgorithmRegistry([
         ReferenceConvolution(),
+        DirectConvolution(),
         Im2colGEMM(),
         PointwiseGEMM(),
+        DepthwiseSIMD(),
     ])
 
     public var names: [String] { algorithms.map(\.name) }

@@ -19,6 +19,23 @@ public func parallelFor(threads: Int, count: Int, _ body: (Range<Int>) -> Void) 
     }
 }
 
+/// Like `parallelFor`, also telling each chunk which worker (0..<threads) runs it, so workers can
+/// use private scratch memory.
+public func parallelForWorkers(threads: Int, count: Int, _ body: (_ worker: Int, Range<Int>) -> Void) {
+    let workers = max(1, min(threads, count))
+    if workers == 1 {
+        if count > 0 { body(0, 0..<count) }
+        return
+    }
+    withoutActuallyEscaping(body) { body in
+        let shared = UncheckedSendable(body)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let lo = count * w / workers, hi = count * (w + 1) / workers
+            if lo < hi { shared.value(w, lo..<hi) }
+        }
+    }
+}
+
 /// Wraps a value that is shared across worker threads under a discipline the compiler cannot see
 /// (disjoint output ranges, read-only inputs).
 public struct UncheckedSendable<T>: @unchecked Sendable {

@@ -54,10 +54,12 @@ public struct CaseGenerator: Sendable {
         let transposed = chance(0.2, &rng)
         let batch = pick([1, 1, 1, 1, 1, 1, 1, 2, 2, 3], &rng)
         var groups = 1, cin = 1, cout = 1
-        switch int(0...9, &rng) {
-        case 0...5:
+        switch int(0...19, &rng) {
+        case 0:     // wide: enough channels to cross the kernels' channel blocking
+            cin = pick([33, 40, 64, 70], &rng); cout = pick([5, 9, 17, 36], &rng)
+        case 1...11:
             cin = pick([1, 1, 2, 3, 4, 5, 8, 16], &rng); cout = pick([1, 1, 2, 3, 4, 6, 8, 16], &rng)
-        case 6...7:
+        case 12...15:
             groups = int(2...4, &rng); cin = groups * int(1...4, &rng); cout = groups * int(1...4, &rng)
         default:    // depthwise, depth multiplier 1–3
             groups = pick([1, 2, 3, 4, 5, 8], &rng); cin = groups; cout = groups * int(1...3, &rng)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConvAlgorithms
+import ConvBenchKit
 import ConvCore
 import Foundation
 
@@ -8,7 +9,7 @@ struct ConvBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convbench",
         abstract: "Benchmark and verify 2D convolution algorithms on this CPU.",
-        subcommands: [DescribeCommand.self, AlgorithmsCommand.self, ConvCommand.self]
+        subcommands: [RunCommand.self, DescribeCommand.self, AlgorithmsCommand.self, ConvCommand.self]
     )
 
     /// Bad input of any kind prints one line on stderr and exits with status 2; help exits 0.
@@ -42,6 +43,7 @@ func domainMessage(_ error: Error) -> String? {
     case let e as NPYError: return e.description
     case let e as ConvolutionError: return e.description
     case let e as CLIError: return e.description
+    case let e as SuiteError: return e.description
     default: return nil
     }
 }

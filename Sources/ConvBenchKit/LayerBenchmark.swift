@@ -1,0 +1,153 @@
+import CGPerfTools
+import ConvAlgorithms
+import ConvCore
+import Foundation
+
+/// One layer timed under one algorithm.
+public struct AlgorithmTiming: Codable, Sendable {
+    public enum Status: String, Codable, Sendable {
+        /// Timed and judged correct.
+        case ok
+        /// The algorithm does not support this geometry (reason given): skipped, not failed.
+        case unsupported
+        /// Ran but disagreed with the judge: never selected.
+        case invalid
+        /// Threw while preparing or running.
+        case error
+    }
+
+    public var algorithm: String
+    public var status: Status
+    public var reason: String?
+    public var prepareSeconds: Double?
+    public var run: TimingStats?
+    /// Direct-convolution FLOPs ÷ median time ("effective" for transform algorithms).
+    public var gflops: Double?
+    /// gflops ÷ the run's SGEMM calibration rate.
+    public var fractionOfSGEMM: Double?
+    /// gflops ÷ the rate of this layer's equivalent SGEMM, timed in the same process.
+    public var ratioToEquivalentGEMM: Double?
+    /// Compulsory bytes ÷ median time ÷ the run's copy bandwidth (how close to memory bound).
+    public var fractionOfCopyBandwidth: Double?
+    public var workspaceBytes: Int?
+    /// Growth of tcmalloc's allocated bytes across one run (0 when `run` allocates nothing).
+    public var heapGrowthBytes: Int?
+    public var judgement: OutputChecker.Judgement?
+    /// Bitwise-identical output on a second run and with one thread.
+    public var deterministic: Bool?
+}
+
+/// One layer (one unique shape) and every algorithm's timing on it.
+public struct LayerResult: Codable, Sendable {
+    public var name: String
+    public var caseLine: String
+    /// How many layers of the network share this shape.
+    public var occurrences: Int
+    public var macs: Int
+    public var flops: Int
+    public var bytes: Int
+    public var equivalentGEMMGFLOPS: Double
+    public var algorithms: [AlgorithmTiming]
+    /// Fastest valid algorithm and its margin over the runner-up (runner-up time ÷ its time − 1).
+    public var selected: String?
+    public var marginOverRunnerUp: Double?
+}
+
+public struct LayerBenchmark {
+    public var algorithms: [any ConvolutionAlgorithm]
+    public var threads: Int
+    public var policy: TimingPolicy
+    public var calibration: Calibration
+    public var checkDeterminism: Bool
+
+    public init(algorithms: [any ConvolutionAlgorithm], threads: Int, policy: TimingPolicy, calibration: Calibration,
+                checkDeterminism: Bool = true) {
+        self.algorithms = algorithms
+        self.threads = threads
+        self.policy = policy
+        self.calibration = calibration
+        self.checkDeterminism = checkDeterminism
+    }
+
+    public func run(name: String, conv: ConvDescriptor, occurrences: Int = 1, seed: UInt64 = 42) -> LayerResult {
+        let x = Tensor.random(shape: conv.inputShape, .normal(mean: 0, std: 1), seed: seed)
+        let w = Tensor.random(shape: conv.weightShape, .normal(mean: 0, std: 0.1), seed: seed + 1)
+        let b = conv.hasBias ? Tensor.random(shape: conv.biasShape, .normal(mean: 0, std: 1), seed: seed + 2) : nil
+        let checker = OutputChecker(conv: conv, input: x, weights: w, bias: b, threads: threads)
+        let gemm = EquivalentGEMM.rate(conv, threads: threads, policy: policy).gflops
+        var timings: [AlgorithmTiming] = []
+        for algorithm in algorithms where algorithm.name != "reference" {
+            timings.append(time(algorithm, conv: conv, x: x, w: w, b: b, checker: checker, gemmGFLOPS: gemm))
+        }
+        let valid = timings.filter { $0.status == .ok }.sorted { $0.run!.median < $1.run!.median }
+        return LayerResult(
+            name: name, caseLine: conv.caseLine, occurrences: occurrences, macs: conv.multiplyAccumulates,
+            flops: conv.flops, bytes: conv.bytesTouched, equivalentGEMMGFLOPS: gemm, algorithms: timings,
+            selected: valid.first?.algorithm,
+            marginOverRunnerUp: valid.count > 1 ? valid[1].run!.median / valid[0].run!.median - 1 : nil)
+    }
+
+    func time(_ algorithm: any ConvolutionAlgorithm, conv: ConvDescriptor, x: Tensor, w: Tensor, b: Tensor?,
+              checker: OutputChecker, gemmGFLOPS: Double) -> AlgorithmTiming {
+        var t = AlgorithmTiming(algorithm: algorithm.name, status: .ok)
+        if case let .unsupported(reason) = algorithm.support(for: conv) {
+            t.status = .unsupported
+            t.reason = reason
+            return t
+        }
+        do {
+            var prepared: (any PreparedConvolution)?
+            t.prepareSeconds = try Clock.time {
+                prepared = try algorithm.prepare(conv, weights: w, bias: b, options: AlgorithmOptions(threads: threads))
+            }
+            let p = prepared!
+            t.workspaceBytes = p.workspaceBytes
+            var y = Tensor(shape: conv.outputShape)
+            y.fill(.nan)
+            try p.run(x, into: &y)
+            let judgement = try checker.judge(algorithm, output: y)
+            t.judgement = judgement
+            if !judgement.valid {
+                t.status = .invalid
+                t.reason = judgement.firstFailure
+                return t
+            }
+            let before = Heap.allocatedBytes()
+            try p.run(x, into: &y)
+            t.heapGrowthBytes = Heap.allocatedBytes().flatMap { after in before.map { after - $0 } }
+            let stats = try policy.measure { try p.run(x, into: &y) }
+            t.run = stats
+            let gflops = Double(conv.flops) / stats.median / 1e9
+            t.gflops = gflops
+            t.fractionOfSGEMM = gflops / calibration.sgemmGFLOPS
+            t.ratioToEquivalentGEMM = gflops / gemmGFLOPS
+            t.fractionOfCopyBandwidth = Double(conv.bytesTouched) / stats.median / calibration.copyBytesPerSecond
+            if checkDeterminism {
+                let first = y
+                var again = Tensor(shape: conv.outputShape)
+                try p.run(x, into: &again)
+                var same = again == first
+                if same && threads > 1 {
+                    let single = try algorithm.prepare(conv, weights: w, bias: b, options: AlgorithmOptions(threads: 1))
+                    var one = Tensor(shape: conv.outputShape)
+                    try single.run(x, into: &one)
+                    same = one == first
+                }
+                t.deterministic = same
+            }
+        } catch {
+            t.status = .error
+            t.reason = "\(error)"
+        }
+        return t
+    }
+}
+
+/// tcmalloc's view of the heap (nil when tcmalloc is not the allocator).
+public enum Heap {
+    public static func allocatedBytes() -> Int? {
+        var value = 0
+        let ok = "generic.current_allocated_bytes".withCString { MallocExtension_GetNumericProperty($0, &value) }
+        return ok != 0 ? value : nil
+    }
+}

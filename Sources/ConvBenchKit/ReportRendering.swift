@@ -1,0 +1,48 @@
+import Foundation
+
+extension RunReport {
+    static let csvColumns = [
+        "suite", "layer", "case", "occurrences", "algorithm", "status", "median_ms", "p10_ms", "p90_ms",
+        "repetitions", "gflops", "fraction_of_sgemm", "ratio_to_equivalent_gemm", "workspace_bytes", "selected",
+    ]
+
+    /// One row per layer × algorithm, stable columns; fields are quoted when they hold a comma,
+    /// a quote or a newline (the case line is always one quoted column).
+    public func csv() -> String {
+        func q(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+        func f(_ v: Double?, _ scale: Double = 1) -> String { v.map { String(format: "%.6g", $0 * scale) } ?? "" }
+        var out = RunReport.csvColumns.joined(separator: ",") + "\n"
+        for layer in layers {
+            for a in layer.algorithms {
+                let fields = [
+                    q(suite), q(layer.name), q(layer.caseLine), String(layer.occurrences), q(a.algorithm), a.status.rawValue,
+                    f(a.run?.median, 1e3), f(a.run?.p10, 1e3), f(a.run?.p90, 1e3), a.run.map { String($0.repetitions) } ?? "",
+                    f(a.gflops), f(a.fractionOfSGEMM), f(a.ratioToEquivalentGEMM), a.workspaceBytes.map(String.init) ?? "",
+                    layer.selected == a.algorithm ? "yes" : "no",
+                ]
+                out += fields.joined(separator: ",") + "\n"
+            }
+        }
+        return out
+    }
+
+    /// A short summary that fits a CI log.
+    public func markdownSummary() -> String {
+        var s = "## ConvBench \(suite): \(layers.count) layers, \(threads) threads\n\n"
+        s += String(format: "Calibration: SGEMM %.1f GFLOP/s at %d³, copy %.1f GB/s",
+                    calibration.sgemmGFLOPS, calibration.sgemmSize, calibration.copyBytesPerSecond / 1e9)
+        if let peak = calibration.theoreticalPeakGFLOPS { s += String(format: ", nominal peak %.0f GFLOP/s", peak) }
+        s += "\n\n| layer | selected | ms | GFLOP/s | × equiv. SGEMM | margin |\n| --- | --- | ---: | ---: | ---: | ---: |\n"
+        for l in layers {
+            let best = l.algorithms.first { $0.algorithm == l.selected }
+            s += "| \(l.name) | \(l.selected ?? "none") | "
+            s += best.flatMap { $0.run }.map { String(format: "%.3f", $0.median * 1e3) } ?? "–"
+            s += " | " + (best?.gflops.map { String(format: "%.1f", $0) } ?? "–")
+            s += " | " + (best?.ratioToEquivalentGEMM.map { String(format: "%.2f", $0) } ?? "–")
+            s += " | " + (l.marginOverRunnerUp.map { String(format: "%.0f%%", $0 * 100) } ?? "–") + " |\n"
+        }
+        let invalid = layers.flatMap { l in l.algorithms.filter { $0.status == .invalid }.map { "\(l.name): \($0.algorithm)" } }
+        if !invalid.isEmpty { s += "\nINVALID (disagreed with the judge, never selected): " + invalid.joined(separator: "; ") + "\n" }
+        return s
+    }
+}

@@ -1,0 +1,102 @@
+import ArgumentParser
+import ConvAlgorithms
+import ConvBenchKit
+import ConvCore
+import Foundation
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Time every layer of a suite under every supporting algorithm, pick the fastest, write reports.",
+        discussion: "Writes report.json (the source of truth) and layers.csv into --out, atomically, and a Markdown summary to stdout."
+    )
+
+    @Option(help: "Suite: \(SuiteName.allCases.map(\.rawValue).joined(separator: ", ")).") var suite: SuiteName?
+    @Option(help: "A file of case lines (benchdnn batch files as they are) instead of a suite.") var shapes: String?
+    @Flag(help: "Read --shapes lines as deconvolutions.") var deconv = false
+    @Option(help: "Worker threads (default: every core).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: .customLong("algorithm"), help: "Restrict to these algorithms (repeatable).") var algorithms: [String] = []
+    @Flag(help: "Fewer repetitions (for CI).") var quick = false
+    @Option(help: "Time budget per layer and algorithm, in seconds.") var timeLimit: Double?
+    @Option(help: "Output folder (default Reports/runs/<date>-<suite>).") var out: String?
+
+    enum SuiteName: String, ExpressibleByArgument, CaseIterable {
+        case layers
+    }
+
+    func validate() throws {
+        if threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if let t = timeLimit, !(t > 0) { throw ValidationError("--time-limit must be positive, got \(t)") }
+        if (suite == nil) == (shapes == nil) { throw ValidationError("give exactly one of --suite and --shapes") }
+        for name in algorithms where !AlgorithmRegistry.standard.names.contains(name) {
+            throw ValidationError("unknown algorithm '\(name)' (known: \(AlgorithmRegistry.standard.names.joined(separator: ", ")))")
+        }
+    }
+
+    func run() throws {
+        let chosen: Suite
+        if let shapes {
+            chosen = try Suite.shapes(file: shapes, mode: deconv ? .deconvolution : .convolution)
+        } else {
+            switch suite! {
+            case .layers: chosen = try Suite.layers()
+            }
+        }
+        var policy: TimingPolicy = quick ? .quick : .standard
+        if let timeLimit { policy.budget = timeLimit }
+        let registry = AlgorithmRegistry.standard
+        let selected = algorithms.isEmpty ? registry.algorithms : try algorithms.map { try registry.algorithm(named: $0) }
+        let folder = out ?? Self.defaultFolder(suite: chosen.name)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+
+        let progress = Progress(total: chosen.layers.count)
+        progress.note("calibrating")
+        let calibration = Calibration.measure(threads: threads, policy: policy)
+        let bench = LayerBenchmark(algorithms: selected, threads: threads, policy: policy, calibration: calibration)
+        var results: [LayerResult] = []
+        for (i, layer) in chosen.layers.enumerated() {
+            progress.update(done: i, note: layer.name)
+            results.append(bench.run(name: layer.name, conv: layer.conv, occurrences: layer.occurrences))
+        }
+        progress.finish()
+        let report = RunReport(suite: chosen.name, command: CommandLine.arguments.joined(separator: " "),
+                               threads: threads, policy: policy, calibration: calibration, layers: results)
+        try AtomicFile.write(report.jsonData(), to: folder + "/report.json")
+        try AtomicFile.write(Data(report.csv().utf8), to: folder + "/layers.csv")
+        print(report.markdownSummary())
+        print("Reports: \(folder)/report.json, \(folder)/layers.csv")
+    }
+
+    static func defaultFolder(suite: String) -> String {
+        let f = DateFormatter()
+        f.dateFormat = "yyyy-MM-dd-HHmmss"
+        f.locale = Locale(identifier: "en_US_POSIX")
+        return "Reports/runs/\(f.string(from: Date()))-\(suite)"
+    }
+}
+
+/// A progress bar with ETA on a terminal; silent otherwise (so logs stay machine-readable).
+final class Progress {
+    let total: Int
+    let start = Date()
+    let enabled = isatty(STDERR_FILENO) != 0
+
+    init(total: Int) { self.total = total }
+
+    func note(_ text: String) {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+    }
+
+    func update(done: Int, note text: String) {
+        guard enabled else { return }
+        let width = 30
+        let filled = total == 0 ? width : width * done / total
+        let elapsed = Date().timeIntervalSince(start)
+        let eta = done == 0 ? "?" : String(format: "%.0fs", elapsed / Double(done) * Double(total - done))
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        note("[\(bar)] \(done)/\(total) ETA \(eta)  \(text.prefix(50))")
+    }
+
+    func finish() { note("") ; if enabled { FileHandle.standardError.write(Data("\r".utf8)) } }
+}
