@@ -59,6 +59,10 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
+            name: "ConvVerifyTests",
+            dependencies: ["ConvCore", "ConvAlgorithms", "ConvVerify"]
+        ),
+        .testTarget(
             name: "CLITests",
             dependencies: ["ConvCore", "convbench"]
         ),

@@ -17,7 +17,7 @@ public struct DepthwiseSIMD: ConvolutionAlgorithm {
 
     public func support(for c: ConvDescriptor) -> Support {
         if c.transposed { return .unsupported("transposed convolution (direct and im2col-gemm cover it)") }
-        if !c.isDepthwise { return .unsupported("not depthwise: groups \(c.groups) != input channels \(c.inChannels)") }
+        if !c.isDepthwise { return .unsupported("not depthwise (groups != input channels)") }
         return .supported
     }
 

@@ -13,7 +13,7 @@ public struct PointwiseGEMM: ConvolutionAlgorithm {
 
     public func support(for c: ConvDescriptor) -> Support {
         if c.transposed { return .unsupported("transposed convolution (im2col-gemm and direct cover it)") }
-        if !c.isPointwise { return .unsupported("kernel \(c.kernelHeight)x\(c.kernelWidth) is not 1x1") }
+        if !c.isPointwise { return .unsupported("kernel is not 1x1") }
         if c.padTop != 0 || c.padLeft != 0 { return .unsupported("front padding on a 1x1 kernel (use im2col-gemm)") }
         return .supported
     }

@@ -16,9 +16,10 @@ public final class Workspace: @unchecked Sendable {
 
     public var bytes: Int { count * MemoryLayout<Float>.stride }
 
-    /// Overwrites the whole workspace with a byte pattern (the verification engine does this before a
-    /// run so a kernel that reads scratch it never wrote fails loudly).
-    public func poison(byte: UInt8 = 0xA5) {
+    /// Overwrites the whole workspace with a byte pattern, by default all ones (a NaN in every float).
+    /// The verification engine does this before each run, so a kernel that reads scratch it never
+    /// wrote fails loudly.
+    public func poison(byte: UInt8 = 0xFF) {
         UnsafeMutableRawPointer(pointer).initializeMemory(as: UInt8.self, repeating: byte, count: bytes)
     }
 

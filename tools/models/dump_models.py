@@ -349,8 +349,10 @@ def trace_keras_xception():
         "buffers": 0,
     }
     header.update(totals(layers))
-    header["notes"] = ("Keras layer order (model.layers, topological: residual 1x1 convs "
-                       "come before the block's sepconvs). Shapes converted to NCHW. "
+    header["notes"] = ("Keras layer order (model.layers, topological); the conv sequence "
+                       "matches timm legacy_xception's 1:1 (residual 1x1 conv after the "
+                       "block's sepconvs, unnamed: conv2d, conv2d_1, ...). Shapes converted "
+                       "to NCHW. "
                        "SeparableConv2D split into /depthwise and /pointwise conv entries. "
                        "'padding' is the symmetric pad when top==bottom (null otherwise); "
                        "'pads' = [top, bottom, left, right] of Keras 'same'. BN 'params' = "
