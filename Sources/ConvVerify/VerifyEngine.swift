@@ -18,6 +18,8 @@ public struct VerifyEngine {
         /// Failures shrunk per algorithm; later ones are counted only.
         public var shrinkLimit: Int = 3
         public var generator = CaseGenerator()
+        /// Cases per algorithm for the non-finite policy check (0 skips it).
+        public var nonFiniteCases: Int = 30
 
         public init() {}
     }
@@ -80,6 +82,11 @@ public struct VerifyEngine {
             }
             check(c, countPasses: true, caseNumber: i + 1, into: &summaries)
             progress?(i + 1, total)
+        }
+        if options.fixedCase == nil && options.nonFiniteCases > 0 {
+            report.nonFinite = algorithms.map {
+                NonFinitePolicy.check($0, cases: options.nonFiniteCases, seed: options.seed, threads: options.threadCounts.max() ?? 1)
+            }
         }
         report.seconds = Date().timeIntervalSince(start)
         report.algorithms = algorithms.map { summaries[$0.name]! }
@@ -180,6 +187,7 @@ public struct VerifyReport: Sendable {
     public var mistrusted: Int
     public var seconds: Double
     public var algorithms: [AlgorithmSummary]
+    public var nonFinite: [NonFinitePolicy.Result] = []
 
-    public var failed: Bool { algorithms.contains { $0.failed > 0 } }
+    public var failed: Bool { algorithms.contains { $0.failed > 0 } || nonFinite.contains { $0.violated } }
 }

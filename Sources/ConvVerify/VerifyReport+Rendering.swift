@@ -50,6 +50,16 @@ extension VerifyReport {
             s += "\n\(a.algorithm) unsupported:\n"
             for (reason, n) in a.unsupported.sorted(by: { $0.value > $1.value }) { s += "  \(n)  \(reason)\n" }
         }
+        if !nonFinite.isEmpty {
+            s += "\nnon-finite policy (one NaN and one +inf planted per case):\n"
+            for r in nonFinite {
+                let verdict = r.lost + r.invented == 0 ? "exact" :
+                    (r.binding ? "VIOLATED" : "spreads (allowed for transforms)")
+                s += "  \(r.algorithm): \(verdict) on \(r.cases) cases"
+                if r.lost + r.invented > 0 { s += ", \(r.lost) lost, \(r.invented) invented; e.g. \(r.example ?? "")" }
+                s += "\n"
+            }
+        }
         for a in algorithms { for f in a.failures { s += "\n" + f.text + "\n" } }
         s += failed ? "\nFAILED\n" : "\nall passed\n"
         return s
@@ -61,6 +71,10 @@ extension VerifyReport {
             "algorithms": algorithms.map { a -> [String: Any] in
                 ["algorithm": a.algorithm, "casesRun": a.casesRun, "passed": a.passed, "failed": a.failed,
                  "unsupported": a.unsupported, "worstRatio": a.worstRatio, "failures": a.failures.map(\.json)]
+            },
+            "nonFinite": nonFinite.map { r -> [String: Any] in
+                ["algorithm": r.algorithm, "cases": r.cases, "lost": r.lost, "invented": r.invented,
+                 "binding": r.binding, "violated": r.violated, "example": r.example ?? ""]
             },
         ]
         return try JSONSerialization.data(withJSONObject: o, options: [.prettyPrinted, .sortedKeys])
