@@ -68,3 +68,23 @@ let package = Package(
         ),
     ]
 )
+
+// Microbenchmarks (ordo-one/package-benchmark) build only when asked for, so the everyday build and
+// the tests do not compile the benchmark framework:
+//   CONVBENCH_BENCHMARKS=1 swift package benchmark
+//   CONVBENCH_BENCHMARKS=1 swift package --allow-writing-to-package-directory benchmark baseline update main
+//   CONVBENCH_BENCHMARKS=1 swift package benchmark baseline check main
+if Context.environment["CONVBENCH_BENCHMARKS"] == "1" {
+    package.dependencies.append(
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]))
+    package.targets.append(
+        .executableTarget(
+            name: "ConvAlgorithmsBenchmarks",
+            dependencies: [
+                "ConvAlgorithms", "ConvCore",
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/ConvAlgorithmsBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ))
+}

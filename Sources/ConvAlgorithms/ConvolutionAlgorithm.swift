@@ -118,12 +118,14 @@ extension ConvolutionAlgorithm {
 
 extension PreparedConvolution {
     /// Shared argument checks for `run`.
+    /// Allocation-free on success: the shapes are compared field by field.
     public func checkRun(_ input: Tensor, _ output: Tensor) throws {
-        if input.shape != descriptor.inputShape {
-            throw ConvolutionError.shapeMismatch(what: "input", expected: descriptor.inputShape, actual: input.shape)
+        let d = descriptor
+        if !input.hasShape(d.batch, d.inChannels, d.inHeight, d.inWidth) {
+            throw ConvolutionError.shapeMismatch(what: "input", expected: d.inputShape, actual: input.shape)
         }
-        if output.shape != descriptor.outputShape {
-            throw ConvolutionError.shapeMismatch(what: "output", expected: descriptor.outputShape, actual: output.shape)
+        if !output.hasShape(d.batch, d.outChannels, d.outHeight, d.outWidth) {
+            throw ConvolutionError.shapeMismatch(what: "output", expected: d.outputShape, actual: output.shape)
         }
     }
 }

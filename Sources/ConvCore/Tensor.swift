@@ -27,6 +27,12 @@ public struct Tensor: Sendable {
         }
     }
 
+    /// Whether the shape is exactly [a, b, c, d] (without building an array).
+    @inlinable
+    public func hasShape(_ a: Int, _ b: Int, _ c: Int, _ d: Int) -> Bool {
+        shape.count == 4 && shape[0] == a && shape[1] == b && shape[2] == c && shape[3] == d
+    }
+
     /// Elements in the tensor.
     public var count: Int { storage.count }
 
