@@ -76,10 +76,4 @@ enum Im2col {
             }
         }
     }
-
-    /// Rows per band so a column matrix of `rowElements` floats per row stays within `maxBytes`
-    /// (at least one row).
-    static func bandRows(total: Int, rowElements: Int, maxBytes: Int) -> Int {
-        max(1, min(total, maxBytes / max(1, rowElements * MemoryLayout<Float>.stride)))
-    }
 }

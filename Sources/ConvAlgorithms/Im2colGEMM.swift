@@ -5,12 +5,28 @@ import ConvCore
 /// group per image per band. Transposed convolution is the adjoint: GEMM with the transposed weights,
 /// then col2im (fold). Every geometry is supported.
 ///
-/// Workspace: one column matrix of at most `maxColumnBytes` (16 MiB), or one output row's worth
-/// (forward K·Wout floats, transposed (Cout/g)·kH·kW·Win floats) when a single row is larger.
+/// Bands: a band holds whole rows, sized so its column matrix fits in `cacheBytes` (2 MiB, about
+/// L2 + a share of L3, so the GEMM reads it back from cache) unless that leaves fewer than
+/// `minColumns` (512) GEMM columns, which would starve SGEMM; never more than `maxColumnBytes`.
+/// Workspace bound: at most `maxColumnBytes` (16 MiB), or one row's worth (forward K·Wout floats,
+/// transposed (Cout/g)·kH·kW·Win floats) when a single row is larger.
 public struct Im2colGEMM: ConvolutionAlgorithm {
     public var maxColumnBytes: Int
+    public var cacheBytes: Int
+    public var minColumns: Int
 
-    public init(maxColumnBytes: Int = 16 << 20) { self.maxColumnBytes = maxColumnBytes }
+    public init(maxColumnBytes: Int = 16 << 20, cacheBytes: Int = 2 << 20, minColumns: Int = 512) {
+        self.maxColumnBytes = maxColumnBytes
+        self.cacheBytes = cacheBytes
+        self.minColumns = minColumns
+    }
+
+    /// Rows per band for rows of `rowWidth` columns with `k` floats per column.
+    func bandRows(total: Int, rowWidth: Int, k: Int) -> Int {
+        let columnBytes = k * MemoryLayout<Float>.stride
+        let columns = min(max(cacheBytes / columnBytes, minColumns), maxColumnBytes / columnBytes)
+        return max(1, min(total, columns / max(1, rowWidth)))
+    }
 
     public var name: String { "im2col-gemm" }
     public var summary: String { "unfold + OpenBLAS SGEMM per group and band; transposed as GEMM + col2im; every geometry" }
@@ -21,8 +37,7 @@ public struct Im2colGEMM: ConvolutionAlgorithm {
     public func prepare(_ conv: ConvDescriptor, weights: Tensor, bias: Tensor?,
                         options: AlgorithmOptions) throws -> any PreparedConvolution {
         try checkPrepare(conv, weights: weights, bias: bias)
-        return Prepared(conv, weights: weights, bias: conv.hasBias ? bias : nil, threads: options.threads,
-                        maxColumnBytes: maxColumnBytes)
+        return Prepared(conv, weights: weights, bias: conv.hasBias ? bias : nil, threads: options.threads, plan: self)
     }
 
     final class Prepared: PreparedConvolution, WorkspaceExposing {
@@ -33,18 +48,18 @@ public struct Im2colGEMM: ConvolutionAlgorithm {
         let bandRows: Int
         let columns: Workspace
 
-        init(_ c: ConvDescriptor, weights: Tensor, bias: Tensor?, threads: Int, maxColumnBytes: Int) {
+        init(_ c: ConvDescriptor, weights: Tensor, bias: Tensor?, threads: Int, plan: Im2colGEMM) {
             descriptor = c
             self.weights = weights
             self.bias = bias
             self.threads = threads
             if c.transposed {
                 let rowsPerPixel = c.outChannelsPerGroup * c.kernelHeight * c.kernelWidth
-                bandRows = Im2col.bandRows(total: c.inHeight, rowElements: rowsPerPixel * c.inWidth, maxBytes: maxColumnBytes)
+                bandRows = plan.bandRows(total: c.inHeight, rowWidth: c.inWidth, k: rowsPerPixel)
                 columns = Workspace(count: rowsPerPixel * bandRows * c.inWidth)
             } else {
                 let k = c.inChannelsPerGroup * c.kernelHeight * c.kernelWidth
-                bandRows = Im2col.bandRows(total: c.outHeight, rowElements: k * c.outWidth, maxBytes: maxColumnBytes)
+                bandRows = plan.bandRows(total: c.outHeight, rowWidth: c.outWidth, k: k)
                 columns = Workspace(count: k * bandRows * c.outWidth)
             }
         }
