@@ -63,6 +63,10 @@ let package = Package(
             dependencies: ["ConvCore", "ConvAlgorithms", "ConvVerify"]
         ),
         .testTarget(
+            name: "ConvBenchKitTests",
+            dependencies: ["ConvCore", "ConvAlgorithms", "ConvBenchKit"]
+        ),
+        .testTarget(
             name: "CLITests",
             dependencies: ["ConvCore", "convbench"]
         ),

@@ -16,6 +16,16 @@ public struct Calibration: Codable, Sendable {
     public var theoreticalPeakGFLOPS: Double?
     public var threads: Int
 
+    public init(sgemmGFLOPS: Double, sgemmSize: Int, copyBytesPerSecond: Double, copyBytes: Int,
+                theoreticalPeakGFLOPS: Double?, threads: Int) {
+        self.sgemmGFLOPS = sgemmGFLOPS
+        self.sgemmSize = sgemmSize
+        self.copyBytesPerSecond = copyBytesPerSecond
+        self.copyBytes = copyBytes
+        self.theoreticalPeakGFLOPS = theoreticalPeakGFLOPS
+        self.threads = threads
+    }
+
     public static func measure(threads: Int, policy: TimingPolicy, sgemmSize: Int = 1024,
                                copyBytes: Int = 64 << 20) -> Calibration {
         SGEMM.setThreads(threads)

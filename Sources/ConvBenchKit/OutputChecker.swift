@@ -16,11 +16,12 @@ public final class OutputChecker {
     private var baselines: [String: [Float]] = [:]
     private var magnitudes: [Double]?
 
-    public init(conv: ConvDescriptor, input: Tensor, weights: Tensor, bias: Tensor?, threads: Int) {
+    public init(conv: ConvDescriptor, input: Tensor, weights: Tensor, bias: Tensor?, threads: Int,
+                referenceMACLimit: Int = OutputChecker.referenceMACLimit) {
         self.conv = conv
         self.input = input; self.weights = weights; self.bias = bias
         self.threads = threads
-        reference = conv.multiplyAccumulates <= Self.referenceMACLimit
+        reference = conv.multiplyAccumulates <= referenceMACLimit
             ? ReferenceConvolution.compute(conv, input: input, weights: weights, bias: bias) : nil
     }
 

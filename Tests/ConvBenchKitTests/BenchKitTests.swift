@@ -1,0 +1,111 @@
+import ConvAlgorithms
+import ConvBenchKit
+import ConvCore
+import Foundation
+import Testing
+
+/// Adds 1 to one output element: fast and wrong, which the runner must never select.
+struct OffByOneElement: ConvolutionAlgorithm {
+    var name: String { "wrong-by-one" }
+    var summary: String { "test-only" }
+    var errorModel: ErrorModel { .float32Summation }
+    func support(for conv: ConvDescriptor) -> Support { .supported }
+    func prepare(_ conv: ConvDescriptor, weights: Tensor, bias: Tensor?, options: AlgorithmOptions) throws -> any PreparedConvolution {
+        P(inner: try Im2colGEMM().prepare(conv, weights: weights, bias: bias, options: options))
+    }
+    final class P: PreparedConvolution {
+        let inner: any PreparedConvolution
+        init(inner: any PreparedConvolution) { self.inner = inner }
+        var descriptor: ConvDescriptor { inner.descriptor }
+        var workspaceBytes: Int { inner.workspaceBytes }
+        func run(_ input: Tensor, into output: inout Tensor) throws {
+            try inner.run(input, into: &output)
+            output[output.count / 2] += 1
+        }
+    }
+}
+
+@Suite struct BenchKitTests {
+    static let calibration = Calibration(sgemmGFLOPS: 100, sgemmSize: 64, copyBytesPerSecond: 1e10, copyBytes: 1 << 20,
+                                         theoreticalPeakGFLOPS: nil, threads: 1)
+
+    @Test func timingStatsQuantiles() {
+        let s = TimingStats(samples: [5, 1, 4, 2, 3])
+        #expect(s.median == 3 && s.min == 1 && s.repetitions == 5)
+        #expect(abs(s.p10 - 1.4) < 1e-12 && abs(s.p90 - 4.6) < 1e-12)
+    }
+
+    @Test func policyStopsAtItsLimits() {
+        var calls = 0
+        let s = TimingPolicy(warmup: 2, minRepetitions: 3, maxRepetitions: 7, budget: 100, stableFraction: 0).measure { calls += 1 }
+        #expect(s.repetitions <= 7 && s.repetitions >= 3)
+        #expect(calls == s.repetitions + 2)
+    }
+
+    @Test func wrongAlgorithmIsInvalidAndNeverSelected() throws {
+        let conv = try ConvCase(parsing: "mb1ic8ih12oc8kh3ph1").descriptor
+        let bench = LayerBenchmark(algorithms: [OffByOneElement(), Im2colGEMM(), DirectConvolution()], threads: 1,
+                                   policy: .quick, calibration: Self.calibration)
+        let r = bench.run(name: "t", conv: conv)
+        let wrong = try #require(r.algorithms.first { $0.algorithm == "wrong-by-one" })
+        #expect(wrong.status == .invalid)
+        #expect(wrong.run == nil && wrong.reason != nil)
+        #expect(r.selected != "wrong-by-one" && r.selected != nil)
+        let ok = try #require(r.algorithms.first { $0.algorithm == "im2col-gemm" })
+        #expect(ok.status == .ok && ok.judgement?.against == "reference" && ok.deterministic == true)
+        #expect(ok.heapGrowthBytes == nil || ok.heapGrowthBytes == 0)
+    }
+
+    @Test func aboveTheReferenceLimitASecondAlgorithmJudges() throws {
+        let conv = try ConvCase(parsing: "mb1ic16ih20oc8kh3ph1").descriptor
+        let x = Tensor.random(shape: conv.inputShape, .normal(mean: 0, std: 1), seed: 1)
+        let w = Tensor.random(shape: conv.weightShape, .normal(mean: 0, std: 1), seed: 2)
+        let b = Tensor.random(shape: conv.biasShape, .normal(mean: 0, std: 1), seed: 3)
+        let checker = OutputChecker(conv: conv, input: x, weights: w, bias: b, threads: 1, referenceMACLimit: 0)
+        func output(_ a: any ConvolutionAlgorithm) throws -> Tensor {
+            var y = Tensor(shape: conv.outputShape)
+            try a.prepare(conv, weights: w, bias: b, options: AlgorithmOptions()).run(x, into: &y)
+            return y
+        }
+        let good = try checker.judge(DirectConvolution(), output: try output(DirectConvolution()))
+        #expect(good.valid && good.against == "im2col-gemm")
+        let bad = try checker.judge(OffByOneElement(), output: try output(OffByOneElement()))
+        #expect(!bad.valid && bad.against == "im2col-gemm" && bad.worstRatio > 1)
+        let judgedByDirect = try checker.judge(Im2colGEMM(), output: try output(Im2colGEMM()))
+        #expect(judgedByDirect.valid && judgedByDirect.against == "direct")
+    }
+
+    @Test func unsupportedIsSkippedWithItsReason() throws {
+        let conv = try ConvCase(parsing: "mb1ic4ih8oc4kh3").descriptor
+        let r = LayerBenchmark(algorithms: [PointwiseGEMM()], threads: 1, policy: .quick, calibration: Self.calibration)
+            .run(name: "t", conv: conv)
+        #expect(r.algorithms[0].status == .unsupported && r.algorithms[0].reason == "kernel is not 1x1")
+        #expect(r.selected == nil)
+    }
+
+    @Test func csvHasStableColumnsAndQuotedCaseLines() throws {
+        let conv = try ConvCase(parsing: "mb1ic4ih8oc4kh3ph1").descriptor
+        let layer = LayerBenchmark(algorithms: [Im2colGEMM(), PointwiseGEMM()], threads: 1, policy: .quick,
+                                   calibration: Self.calibration).run(name: "a, \"quoted\" name", conv: conv)
+        let report = RunReport(suite: "test", command: "convbench run", threads: 1, policy: .quick,
+                               calibration: Self.calibration, layers: [layer])
+        let lines = report.csv().split(separator: "\n")
+        #expect(lines[0] == "suite,layer,case,occurrences,algorithm,status,median_ms,p10_ms,p90_ms,repetitions,gflops,fraction_of_sgemm,ratio_to_equivalent_gemm,workspace_bytes,selected")
+        #expect(lines.count == 3)
+        #expect(lines[1].hasPrefix("\"test\",\"a, \"\"quoted\"\" name\",\"\(conv.caseLine)\",1,\"im2col-gemm\",ok,"))
+        #expect(lines[2].contains("\"pointwise-gemm\",unsupported,"))
+        // JSON is the source of truth and reads back.
+        let data = try report.jsonData()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("r-\(UUID().uuidString).json").path
+        try AtomicFile.write(data, to: path)
+        let back = try RunReport.load(path: path)
+        #expect(back.layers[0].caseLine == conv.caseLine && back.schemaVersion == RunReport.currentSchemaVersion)
+    }
+
+    @Test func equivalentGEMMShape() throws {
+        let conv = try ConvCase(parsing: "g2mb3ic8ih10oc6kh3ph1").descriptor
+        let s = EquivalentGEMM.shape(conv)
+        #expect(s.m == 3 && s.n == 100 && s.k == 36 && s.count == 6)
+        #expect(2 * s.m * s.n * s.k * s.count == conv.flops)
+    }
+}
