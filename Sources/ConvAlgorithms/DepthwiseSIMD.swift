@@ -99,8 +99,7 @@ public struct DepthwiseSIMD: ConvolutionAlgorithm {
                     if !p.rowHasData[r] { continue }
                     let row = buffer + r * rowFloats + ox
                     for kx in 0..<p.kw {
-                        let t = kx * p.dw
-                        let v = UnsafeRawPointer(row + (t % p.sw) * p.wq + t / p.sw).loadUnaligned(as: SIMD16<Float>.self)
+                        let v = UnsafeRawPointer(row + p.tapOffsets[kx]).loadUnaligned(as: SIMD16<Float>.self)
                         acc.addProduct(v, SIMD16(repeating: w[ky * p.kw + kx]))
                     }
                 }

@@ -46,6 +46,9 @@ public struct DirectConvolution: ConvolutionAlgorithm {
         let ih: Int, iw: Int
         /// Per padded row: does any input row land there? (Rows of pure padding are skipped.)
         let rowHasData: [Bool]
+        /// Per kernel column kx: where its tap starts within a padded row, phase·wq + ⌊kx·dw / sw⌋
+        /// (computed once: an integer division in the hot loop costs more than the FMAs).
+        let tapOffsets: [Int]
 
         init(_ c: ConvDescriptor) {
             cinG = c.inChannelsPerGroup; coutG = c.outChannelsPerGroup; groups = c.groups
@@ -73,6 +76,8 @@ public struct DirectConvolution: ConvolutionAlgorithm {
                 if r >= 0 && r < hp { rows[r] = true }
             }
             rowHasData = rows
+            let (kw, dw, sw, wq) = (kw, dw, sw, wq)
+            tapOffsets = (0..<kw).map { kx in ((kx * dw) % sw) * wq + (kx * dw) / sw }
         }
 
         var bufferCount: Int { inChannels * hp * phases * wq }
@@ -239,8 +244,7 @@ public struct DirectConvolution: ConvolutionAlgorithm {
                     let row = chan + r * rowFloats + ox
                     let wRow = wChan + ky * p.kw * cb
                     for kx in 0..<p.kw {
-                        let t = kx * p.dw
-                        let v = UnsafeRawPointer(row + (t % p.sw) * p.wq + t / p.sw).loadUnaligned(as: SIMD16<Float>.self)
+                        let v = UnsafeRawPointer(row + p.tapOffsets[kx]).loadUnaligned(as: SIMD16<Float>.self)
                         let wp = wRow + kx * cb
                         a0.addProduct(v, SIMD16(repeating: wp[0]))
                         a1.addProduct(v, SIMD16(repeating: wp[1]))
