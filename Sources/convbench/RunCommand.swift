@@ -8,7 +8,7 @@ struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Time every layer of a suite under every supporting algorithm, pick the fastest, write reports.",
-        discussion: "Writes report.json (the source of truth) and layers.csv into --out, atomically, and a Markdown summary to stdout."
+        discussion: "Writes report.json (the source of truth), layers.csv and report.html into --out, atomically, and a Markdown summary to stdout."
     )
 
     @Option(help: "Suite: \(SuiteName.allCases.map(\.rawValue).joined(separator: ", ")).") var suite: SuiteName?
@@ -63,8 +63,9 @@ struct RunCommand: ParsableCommand {
                                threads: threads, policy: policy, calibration: calibration, layers: results)
         try AtomicFile.write(report.jsonData(), to: folder + "/report.json")
         try AtomicFile.write(Data(report.csv().utf8), to: folder + "/layers.csv")
+        try AtomicFile.write(Data(report.html().utf8), to: folder + "/report.html")
         print(report.markdownSummary())
-        print("Reports: \(folder)/report.json, \(folder)/layers.csv")
+        print("Reports: \(folder)/report.json, \(folder)/layers.csv, \(folder)/report.html")
     }
 
     static func defaultFolder(suite: String) -> String {
