@@ -35,6 +35,11 @@ public struct AlgorithmTiming: Codable, Sendable {
     public var judgement: OutputChecker.Judgement?
     /// Bitwise-identical output on a second run and with one thread.
     public var deterministic: Bool?
+
+    public init(algorithm: String, status: Status) {
+        self.algorithm = algorithm
+        self.status = status
+    }
 }
 
 /// One layer (one unique shape) and every algorithm's timing on it.
@@ -51,6 +56,14 @@ public struct LayerResult: Codable, Sendable {
     /// Fastest valid algorithm and its margin over the runner-up (runner-up time ÷ its time − 1).
     public var selected: String?
     public var marginOverRunnerUp: Double?
+
+    public init(name: String, caseLine: String, occurrences: Int, macs: Int, flops: Int, bytes: Int,
+                equivalentGEMMGFLOPS: Double, algorithms: [AlgorithmTiming], selected: String?, marginOverRunnerUp: Double?) {
+        self.name = name; self.caseLine = caseLine; self.occurrences = occurrences
+        self.macs = macs; self.flops = flops; self.bytes = bytes
+        self.equivalentGEMMGFLOPS = equivalentGEMMGFLOPS; self.algorithms = algorithms
+        self.selected = selected; self.marginOverRunnerUp = marginOverRunnerUp
+    }
 }
 
 public struct LayerBenchmark {

@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+
+@Suite struct RunAndGateCommandTests {
+    /// A real quick run on a small shapes file, then the gate against itself and against a copy
+    /// with one algorithm slowed by 30%.
+    @Test func runWritesReportsAndGateDecides() throws {
+        let dir = CLI.temporaryDirectory()
+        let shapes = dir.appendingPathComponent("shapes.txt")
+        try "# two small layers\nmb1ic8ih12oc8kh3ph1n\"a\"\n\nmb1ic8ih12oc16kh1n\"b 1x1\"\nmb1ic8ih12oc16kh1n\"b again\"\n"
+            .write(to: shapes, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("run").path
+        let r = try CLI.run(["run", "--shapes", shapes.path, "--quick", "--threads", "1", "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("## ConvBench shapes.txt: 2 layers"))
+        for f in ["report.json", "layers.csv", "report.html"] {
+            #expect(FileManager.default.fileExists(atPath: out + "/" + f), "\(f) missing")
+        }
+        let csv = try String(contentsOfFile: out + "/layers.csv", encoding: .utf8)
+        #expect(csv.split(separator: "\n").count == 1 + 2 * 4)    // 4 non-reference algorithms per layer
+        let html = try String(contentsOfFile: out + "/report.html", encoding: .utf8)
+        #expect(html.hasPrefix("<!doctype html>") && html.contains("<svg") && !html.contains("http"))
+
+        let same = try CLI.run(["gate", "--baseline", out + "/report.json", "--current", out + "/report.json"])
+        #expect(same.status == 0 && same.stdout.contains("gate passed"))
+
+        // Slow every sample of `direct` by 30% in a copy.
+        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/report.json"))) as! [String: Any]
+        var layers = json["layers"] as! [[String: Any]]
+        for i in layers.indices {
+            var algorithms = layers[i]["algorithms"] as! [[String: Any]]
+            for j in algorithms.indices where algorithms[j]["algorithm"] as? String == "direct" {
+                var run = algorithms[j]["run"] as! [String: Any]
+                run["samples"] = (run["samples"] as! [Double]).map { $0 * 1.3 }
+                algorithms[j]["run"] = run
+            }
+            layers[i]["algorithms"] = algorithms
+        }
+        json["layers"] = layers
+        let slowed = dir.appendingPathComponent("slowed.json").path
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: slowed))
+        let gate = try CLI.run(["gate", "--baseline", out + "/report.json", "--current", slowed, "--max-regression", "10%"])
+        #expect(gate.status == 1)
+        #expect(gate.stdout.contains("REGRESSED") && gate.stdout.contains("/ direct"))
+
+        let bad = try CLI.run(["gate", "--baseline", shapes.path, "--current", slowed])
+        #expect(bad.status == 2 && bad.stderr.contains("is not a ConvBench report"))
+        let badFlag = try CLI.run(["gate", "--baseline", slowed, "--current", slowed, "--max-regression", "lots"])
+        #expect(badFlag.status == 2)
+        let render = try CLI.run(["render", slowed, "--out", dir.appendingPathComponent("r").path])
+        #expect(render.status == 0)
+    }
+
+    @Test func runRejectsBadInput() throws {
+        for (args, needle) in [(["run"], "exactly one of --suite and --shapes"),
+                               (["run", "--shapes", "/nonexistent.txt"], "cannot read shapes file"),
+                               (["run", "--suite", "layers", "--algorithm", "nope"], "unknown algorithm"),
+                               (["run", "--suite", "nosuch"], "nosuch"),
+                               (["run", "--suite", "layers", "--threads", "0"], "--threads")] {
+            let r = try CLI.run(args)
+            #expect(r.status == 2, "\(args)")
+            #expect(r.stderr.contains(needle), "\(args): \(r.stderr)")
+        }
+    }
+}
