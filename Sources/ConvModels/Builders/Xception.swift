@@ -34,7 +34,7 @@ enum Xception {
             if preActivation { y = b.relu("block\(block)_sepconv1_act", y) }
             y = try b.separable(depthwise: "block\(block)_sepconv1/depthwise", pointwise: "block\(block)_sepconv1/pointwise",
                                 y, outChannels: c1, padding: .same, pointwiseBatchNorm: "block\(block)_sepconv1_bn",
-                                pointwiseReLU: true)  // block\(block)_sepconv2_act
+                                pointwiseReLU: true)  // the block's sepconv2_act, fused
             y = try b.separable(depthwise: "block\(block)_sepconv2/depthwise", pointwise: "block\(block)_sepconv2/pointwise",
                                 y, outChannels: c2, padding: .same, pointwiseBatchNorm: "block\(block)_sepconv2_bn")
             // Keras lists the shortcut after the block's separable convolutions; it reads the block input.
