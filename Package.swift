@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "convbench", targets: ["convbench"]),
         .library(name: "ConvCore", targets: ["ConvCore"]),
         .library(name: "ConvAlgorithms", targets: ["ConvAlgorithms"]),
+        .library(name: "ConvModels", targets: ["ConvModels"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -36,6 +37,13 @@ let package = Package(
             name: "ConvVerify",
             dependencies: ["ConvCore", "ConvAlgorithms"]
         ),
+        // Optimized even in debug builds (checks kept): its tests run whole forward passes, and
+        // generating tens of millions of weights and the pooling/resize loops are slow at -Onone.
+        .target(
+            name: "ConvModels",
+            dependencies: ["ConvCore", "ConvAlgorithms"],
+            swiftSettings: [.unsafeFlags(["-O"])]
+        ),
         .target(
             name: "ConvBenchKit",
             dependencies: ["ConvCore", "ConvAlgorithms", "ConvVerify", "CBLAS", "CFFTW", "CGPerfTools"]
@@ -43,7 +51,7 @@ let package = Package(
         .executableTarget(
             name: "convbench",
             dependencies: [
-                "ConvCore", "ConvAlgorithms", "ConvVerify", "ConvBenchKit",
+                "ConvCore", "ConvAlgorithms", "ConvVerify", "ConvBenchKit", "ConvModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -65,6 +73,11 @@ let package = Package(
         .testTarget(
             name: "ConvBenchKitTests",
             dependencies: ["ConvCore", "ConvAlgorithms", "ConvBenchKit"]
+        ),
+        .testTarget(
+            name: "ConvModelsTests",
+            dependencies: ["ConvCore", "ConvAlgorithms", "ConvModels"],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "CLITests",

@@ -18,6 +18,17 @@ public struct Tensor: Sendable {
         self.storage = TensorStorage(count: shape.reduce(1, *))
     }
 
+    /// A tensor whose elements are the `shape`-product floats at `pointer`, memory that `owner`
+    /// allocated and keeps alive (the view holds a strong reference to it). Used by planners that
+    /// place many tensors in one arena. Value semantics still hold: the view writes through to
+    /// that memory only while it is uniquely referenced; a copy that is then mutated gets its own
+    /// storage, as every `Tensor` does. `baseAddress` tells whether that happened.
+    public init(viewing pointer: UnsafeMutablePointer<Float>, shape: [Int], owner: AnyObject) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative tensor dimension in \(shape)")
+        self.shape = shape
+        self.storage = TensorStorage(viewing: pointer, count: shape.reduce(1, *), owner: owner)
+    }
+
     /// A tensor holding `values` (count must equal the product of `shape`).
     public init(shape: [Int], values: [Float]) {
         self.init(shape: shape)
@@ -57,6 +68,9 @@ public struct Tensor: Sendable {
         return try body(UnsafeMutableBufferPointer(start: storage.pointer, count: storage.count))
     }
 
+    /// Where the elements live (for checking that a view still writes into its arena).
+    public var baseAddress: UnsafePointer<Float> { UnsafePointer(storage.pointer) }
+
     /// All elements, in order.
     public var scalars: [Float] { withUnsafeBufferPointer { Array($0) } }
 
@@ -83,17 +97,26 @@ extension Tensor: Equatable {
     }
 }
 
-/// Owner of a tensor's aligned memory.
+/// Owner of a tensor's aligned memory, or a view of memory another object owns.
 public final class TensorStorage: @unchecked Sendable {
     public let pointer: UnsafeMutablePointer<Float>
     public let count: Int
+    /// For a view: the object that owns the memory, kept alive here. Nil when this storage owns it.
+    let owner: AnyObject?
 
     init(count: Int) {
         self.count = count
+        self.owner = nil
         let raw = UnsafeMutableRawPointer.allocate(
             byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: Tensor.alignment)
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         pointer.initialize(repeating: 0, count: max(count, 1))
+    }
+
+    init(viewing pointer: UnsafeMutablePointer<Float>, count: Int, owner: AnyObject) {
+        self.pointer = pointer
+        self.count = count
+        self.owner = owner
     }
 
     @usableFromInline func copy() -> TensorStorage {
@@ -102,5 +125,5 @@ public final class TensorStorage: @unchecked Sendable {
         return c
     }
 
-    deinit { pointer.deallocate() }
+    deinit { if owner == nil { pointer.deallocate() } }
 }

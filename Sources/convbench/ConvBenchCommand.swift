@@ -2,6 +2,7 @@ import ArgumentParser
 import ConvAlgorithms
 import ConvBenchKit
 import ConvCore
+import ConvModels
 import Foundation
 
 @main
@@ -9,7 +10,8 @@ struct ConvBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convbench",
         abstract: "Benchmark and verify 2D convolution algorithms on this CPU.",
-        subcommands: [RunCommand.self, VerifyCommand.self, GateCommand.self, RenderCommand.self, DescribeCommand.self, AlgorithmsCommand.self, ConvCommand.self]
+        subcommands: [RunCommand.self, VerifyCommand.self, GateCommand.self, RenderCommand.self, DescribeCommand.self,
+                      AlgorithmsCommand.self, ConvCommand.self, ParamsCommand.self]
     )
 
     /// Bad input of any kind prints one line on stderr and exits with status 2; help exits 0.
@@ -44,6 +46,7 @@ func domainMessage(_ error: Error) -> String? {
     case let e as ConvolutionError: return e.description
     case let e as CLIError: return e.description
     case let e as SuiteError: return e.description
+    case let e as ModelError: return e.description
     default: return nil
     }
 }

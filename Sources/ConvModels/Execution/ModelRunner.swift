@@ -1,0 +1,142 @@
+import ConvAlgorithms
+import ConvCore
+
+/// Runs a model's forward pass. Everything that depends only on the graph, the weights and the
+/// policy happens once in `init`: every convolution is prepared (batch norm folded into its
+/// weights) by the algorithm the policy picks, and activation memory is planned and allocated
+/// (`BufferPlan`). `run` then only computes. A runner runs one forward pass at a time.
+public final class ModelRunner {
+    public let graph: ModelGraph
+    public let plan: BufferPlan
+    /// The algorithm that runs each convolution, in execution order.
+    public let assignments: [(layer: String, algorithm: String)]
+
+    private let prepared: [Int: any PreparedConvolution]
+    private let weights: ModelWeights
+    private let arena: ActivationArena
+    /// A view of each node's output in the arena (the input node's entry is unused).
+    private var values: [Tensor]
+
+    /// - Parameters:
+    ///   - weights: pass one `ModelWeights(graph)` to several runners to generate the weights once.
+    ///   - registry: where algorithm names are looked up (tests add deliberately broken ones).
+    public init(graph: ModelGraph, policy: AlgorithmPolicy, registry: AlgorithmRegistry = .standard,
+                options: AlgorithmOptions = AlgorithmOptions(), weights: ModelWeights? = nil) throws {
+        if case let .table(table) = policy {
+            let convNames = Set(graph.convolutions.map(\.node.name))
+            for layer in table.keys.sorted() where !convNames.contains(layer) {
+                throw ModelError.badAlgorithmTable("\(graph.name) has no convolution layer named \(layer)")
+            }
+        }
+        let weights = weights ?? ModelWeights(graph)
+        var prepared: [Int: any PreparedConvolution] = [:]
+        var assignments: [(String, String)] = []
+        for (id, node, layer) in graph.convolutions {
+            let conv = layer.deployedDescriptor
+            let algorithm = try policy.choose(layer: node.name, conv: conv, registry: registry)
+            guard let w = weights.byLayer[node.name] else {
+                preconditionFailure("weights were generated for another graph: no \(node.name)")
+            }
+            prepared[id.index] = try algorithm.prepare(conv, weights: w.weights, bias: w.bias, options: options)
+            assignments.append((node.name, algorithm.name))
+        }
+        let plan = BufferPlan(graph)
+        let arena = ActivationArena(floats: plan.arenaFloats)
+        let offsets = plan.slotOffsets
+        values = graph.nodes.enumerated().map { i, node in
+            guard let slot = plan.slots[i] else { return Tensor(shape: [0]) }
+            return Tensor(viewing: arena.base + offsets[slot], shape: node.outputShape, owner: arena)
+        }
+        self.graph = graph
+        self.plan = plan
+        self.assignments = assignments
+        self.prepared = prepared
+        self.weights = weights
+        self.arena = arena
+    }
+
+    /// Bytes held by the prepared convolutions beyond their weights (packing, columns, scratch).
+    public var workspaceBytes: Int { prepared.values.map(\.workspaceBytes).reduce(0, +) }
+
+    /// The model's outputs for `input` (NCHW, the graph's input shape), in `graph.outputs` order,
+    /// copied out of the activation arena.
+    public func run(_ input: Tensor) throws -> [Tensor] {
+        if input.shape != graph.inputShape {
+            throw ConvolutionError.shapeMismatch(what: "model input", expected: graph.inputShape, actual: input.shape)
+        }
+        for i in 1..<graph.nodes.count {
+            let node = graph.nodes[i]
+            let operands = node.inputs.map { $0.index == 0 ? input : values[$0.index] }
+            let expected = values[i].baseAddress
+            try compute(node, index: i, operands, into: &values[i])
+            // A view that had been copied would have written elsewhere (copy-on-write).
+            precondition(values[i].baseAddress == expected, "\(node.name): output left the activation arena")
+        }
+        return graph.outputs.map { Tensor(shape: values[$0.index].shape, values: values[$0.index].scalars) }
+    }
+
+    private func compute(_ node: Node, index: Int, _ x: [Tensor], into y: inout Tensor) throws {
+        let inShape = x[0].shape
+        let outShape = node.outputShape
+        switch node.op {
+        case .input:
+            preconditionFailure("the input node is not computed")
+        case let .convolution(layer):
+            try prepared[index]!.run(x[0], into: &y)
+            if layer.relu { y.withUnsafeMutableBufferPointer { Elementwise.reluInPlace($0) } }
+        case let .maxPool(g):
+            x[0].withUnsafeBufferPointer { xb in
+                y.withUnsafeMutableBufferPointer { Pooling.max(g, xb, inShape: inShape, $0, outShape: outShape) }
+            }
+        case let .averagePool(g, countsPadding):
+            x[0].withUnsafeBufferPointer { xb in
+                y.withUnsafeMutableBufferPointer {
+                    Pooling.average(g, countsPadding: countsPadding, xb, inShape: inShape, $0, outShape: outShape)
+                }
+            }
+        case .globalAveragePool:
+            x[0].withUnsafeBufferPointer { xb in
+                y.withUnsafeMutableBufferPointer { Pooling.globalAverage(xb, inShape: inShape, $0) }
+            }
+        case .add:
+            x[0].withUnsafeBufferPointer { a in
+                x[1].withUnsafeBufferPointer { b in
+                    y.withUnsafeMutableBufferPointer { Elementwise.add(a, b, $0) }
+                }
+            }
+        case .concat:
+            // Operand pointers stay valid: the tensors in `x` are alive for the whole call.
+            let operands = x.map { t in (t.baseAddress, t.shape) }
+            y.withUnsafeMutableBufferPointer { Concat.run(operands, $0, outShape: outShape) }
+        case let .resizeBilinear(alignCorners):
+            x[0].withUnsafeBufferPointer { xb in
+                y.withUnsafeMutableBufferPointer {
+                    ResizeBilinear.run(alignCorners: alignCorners, xb, inShape: inShape, $0, outShape: outShape)
+                }
+            }
+        case .dropout:
+            x[0].withUnsafeBufferPointer { xb in y.withUnsafeMutableBufferPointer { Elementwise.copy(xb, $0) } }
+        case let .fullyConnected(layer):
+            let w = weights.byLayer[node.name]!
+            x[0].withUnsafeBufferPointer { xb in
+                w.weights.withUnsafeBufferPointer { wb in
+                    y.withUnsafeMutableBufferPointer { yb in
+                        if let bias = w.bias {
+                            bias.withUnsafeBufferPointer {
+                                FullyConnected.run(xb, batch: outShape[0], inFeatures: layer.inFeatures, weights: wb,
+                                                   bias: $0, yb, outFeatures: layer.outFeatures)
+                            }
+                        } else {
+                            FullyConnected.run(xb, batch: outShape[0], inFeatures: layer.inFeatures, weights: wb,
+                                               bias: nil, yb, outFeatures: layer.outFeatures)
+                        }
+                    }
+                }
+            }
+        case .softmax:
+            x[0].withUnsafeBufferPointer { xb in y.withUnsafeMutableBufferPointer { Softmax.run(xb, shape: outShape, $0) } }
+        case .relu:
+            x[0].withUnsafeBufferPointer { xb in y.withUnsafeMutableBufferPointer { Elementwise.relu(xb, $0) } }
+        }
+    }
+}
