@@ -93,6 +93,22 @@ public struct DepthwiseSIMD: ConvolutionAlgorithm {
             let out = y + oy * p.ow
             var ox = 0
             while ox < p.ow {
+                let count = min(16, p.ow - ox)
+                if count <= 8 {
+                    // A short tail: half-width vectors waste less.
+                    var acc = SIMD8<Float>(repeating: bias)
+                    for ky in 0..<p.kh {
+                        let r = oy * p.sh + ky * p.dh
+                        if !p.rowHasData[r] { continue }
+                        let row = buffer + r * rowFloats + ox
+                        for kx in 0..<p.kw {
+                            let v = UnsafeRawPointer(row + p.tapOffsets[kx]).loadUnaligned(as: SIMD8<Float>.self)
+                            acc.addProduct(v, SIMD8(repeating: w[ky * p.kw + kx]))
+                        }
+                    }
+                    SIMDTail.store(acc, count: count, to: out + ox)
+                    break
+                }
                 var acc = SIMD16<Float>(repeating: bias)
                 for ky in 0..<p.kh {
                     let r = oy * p.sh + ky * p.dh
@@ -103,11 +119,10 @@ public struct DepthwiseSIMD: ConvolutionAlgorithm {
                         acc.addProduct(v, SIMD16(repeating: w[ky * p.kw + kx]))
                     }
                 }
-                let count = min(16, p.ow - ox)
                 if count == 16 {
                     UnsafeMutableRawPointer(out + ox).storeBytes(of: acc, as: SIMD16<Float>.self)
                 } else {
-                    for i in 0..<count { out[ox + i] = acc[i] }
+                    SIMDTail.store(acc, count: count, to: out + ox)
                 }
                 ox += 16
             }

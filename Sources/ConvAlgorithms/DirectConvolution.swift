@@ -182,27 +182,46 @@ public struct DirectConvolution: ConvolutionAlgorithm {
     static func layOut(_ p: Plan, image: UnsafePointer<Float>, channels: Range<Int>, buffer: UnsafeMutablePointer<Float>) {
         let rowFloats = p.phases * p.wq
         let limit = p.phases * p.wq
+        let simple = p.phases == 1 && p.colStep == 1
+        // Columns [lo, hi) of each input row that land inside the padded row.
+        let lo = max(0, -p.colOffset), hi = min(p.iw, limit - p.colOffset)
         for ch in channels {
             let base = buffer + ch * p.hp * rowFloats
-            base.update(repeating: 0, count: p.hp * rowFloats)
             let plane = image + ch * p.ih * p.iw
+            if simple {
+                // Write every float exactly once: padding rows, then per data row its left padding,
+                // the copied pixels and its right padding with the vector slack.
+                var next = 0    // first padded row not yet written
+                for iy in 0..<p.ih {
+                    let r = p.rowOffset + iy
+                    guard r >= 0 && r < p.hp else { continue }
+                    if r > next { (base + next * rowFloats).update(repeating: 0, count: (r - next) * rowFloats) }
+                    let dst = base + r * rowFloats
+                    if lo < hi {
+                        let start = p.colOffset + lo, end = p.colOffset + hi
+                        dst.update(repeating: 0, count: start)
+                        (dst + start).update(from: plane + iy * p.iw + lo, count: hi - lo)
+                        (dst + end).update(repeating: 0, count: rowFloats - end)
+                    } else {
+                        dst.update(repeating: 0, count: rowFloats)
+                    }
+                    next = r + 1
+                }
+                if next < p.hp { (base + next * rowFloats).update(repeating: 0, count: (p.hp - next) * rowFloats) }
+                continue
+            }
+            base.update(repeating: 0, count: p.hp * rowFloats)
             for iy in 0..<p.ih {
                 let r = p.rowOffset + iy * p.rowStep
                 guard r >= 0 && r < p.hp else { continue }
                 let dst = base + r * rowFloats
                 let src = plane + iy * p.iw
-                if p.phases == 1 && p.colStep == 1 {
-                    // Plain padded copy of the columns that fit.
-                    let lo = max(0, -p.colOffset), hi = min(p.iw, limit - p.colOffset)
-                    if lo < hi { (dst + p.colOffset + lo).update(from: src + lo, count: hi - lo) }
-                } else {
-                    for ix in 0..<p.iw {
-                        let q = p.colOffset + ix * p.colStep
-                        guard q >= 0 else { continue }
-                        let phase = q % p.phases, j = q / p.phases
-                        guard j < p.wq else { break }
-                        dst[phase * p.wq + j] = src[ix]
-                    }
+                for ix in 0..<p.iw {
+                    let q = p.colOffset + ix * p.colStep
+                    guard q >= 0 else { continue }
+                    let phase = q % p.phases, j = q / p.phases
+                    guard j < p.wq else { break }
+                    dst[phase * p.wq + j] = src[ix]
                 }
             }
         }
@@ -230,9 +249,7 @@ public struct DirectConvolution: ConvolutionAlgorithm {
                 if first || l >= valid { return SIMD16() }
                 let src = image + (ocBase + l) * planeSize + oy * p.ow + ox
                 if count == lanes { return UnsafeRawPointer(src).loadUnaligned(as: SIMD16<Float>.self) }
-                var v = SIMD16<Float>()
-                for i in 0..<count { v[i] = src[i] }
-                return v
+                return SIMDTail.load(count: count, from: src)
             }
             var a0 = start(0), a1 = start(1), a2 = start(2), a3 = start(3)
             for icg in inputs {
@@ -260,7 +277,7 @@ public struct DirectConvolution: ConvolutionAlgorithm {
                 if count == lanes {
                     UnsafeMutableRawPointer(dst).storeBytes(of: acc, as: SIMD16<Float>.self)
                 } else {
-                    for i in 0..<count { dst[i] = acc[i] }
+                    SIMDTail.store(acc, count: count, to: dst)
                 }
             }
             store(a0, 0)
