@@ -193,7 +193,7 @@ public struct DirectConvolution: ConvolutionAlgorithm {
                 // the copied pixels and its right padding with the vector slack.
                 var next = 0    // first padded row not yet written
                 for iy in 0..<p.ih {
-                    let r = p.rowOffset + iy
+                    let r = p.rowOffset + iy * p.rowStep
                     guard r >= 0 && r < p.hp else { continue }
                     if r > next { (base + next * rowFloats).update(repeating: 0, count: (r - next) * rowFloats) }
                     let dst = base + r * rowFloats

@@ -14,11 +14,16 @@ enum SIMDTail {
 
     @inline(__always)
     static func store(_ v: SIMD8<Float>, count: Int, to dst: UnsafeMutablePointer<Float>) {
+        if count >= 8 {
+            UnsafeMutableRawPointer(dst).storeBytes(of: v, as: SIMD8<Float>.self)
+            return
+        }
         var rest = v.lowHalf, p = dst, n = count
         if n >= 4 {
             UnsafeMutableRawPointer(p).storeBytes(of: v.lowHalf, as: SIMD4<Float>.self)
             rest = v.highHalf; p += 4; n -= 4
         }
+        if n == 4 { UnsafeMutableRawPointer(p).storeBytes(of: rest, as: SIMD4<Float>.self); return }
         if n > 0 { p[0] = rest.x }
         if n > 1 { p[1] = rest.y }
         if n > 2 { p[2] = rest.z }

@@ -50,3 +50,19 @@ import Testing
         }
     }
 }
+
+@Suite struct SIMDTailWidthTests {
+    /// Every output width from 1 to 40 through the SIMD kernels (full vectors, 8-wide and scalar tails).
+    @Test(arguments: 1...40)
+    func everyWidthIsWrittenExactly(_ width: Int) throws {
+        for line in ["g3mb1ic3ih3iw\(width)oc3kh3kw3ph1pw1", "mb1ic5ih2iw\(width)oc6kh1kw3pw1"] {
+            let conv = try ConvCase(parsing: line).descriptor
+            let c = PreparedCase(conv, data: .smallIntegers, dataSeed: UInt64(width))
+            for algorithm in AlgorithmRegistry.standard.algorithms {
+                if case let .failed(f, _) = DifferentialRunner(threads: 1).check(algorithm, on: c) {
+                    Issue.record("\(algorithm.name) width \(width) [\(line)]: element \(f.index) expected \(f.expected) got \(f.actual)")
+                }
+            }
+        }
+    }
+}
