@@ -46,7 +46,7 @@ let package = Package(
         ),
         .target(
             name: "ConvBenchKit",
-            dependencies: ["ConvCore", "ConvAlgorithms", "ConvVerify", "CBLAS", "CFFTW", "CGPerfTools"]
+            dependencies: ["ConvCore", "ConvAlgorithms", "ConvVerify", "ConvModels", "CBLAS", "CFFTW", "CGPerfTools"]
         ),
         .executableTarget(
             name: "convbench",

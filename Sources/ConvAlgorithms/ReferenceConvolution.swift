@@ -50,71 +50,82 @@ public struct ReferenceConvolution: ConvolutionAlgorithm {
     }
 
     /// Computes the convolution in Float64. `weights` is OIHW (forward) or IOHW (transposed).
+    /// `threads` splits the work by output plane; each plane is summed by one thread in one fixed
+    /// order, so the result does not depend on it.
     public static func compute(_ c: ConvDescriptor, input: Tensor, weights: Tensor, bias: Tensor?,
-                               withMagnitudes: Bool = true) -> Result {
+                               withMagnitudes: Bool = true, threads: Int = 1) -> Result {
         precondition(input.shape == c.inputShape && weights.shape == c.weightShape)
         var y = [Double](repeating: 0, count: c.outputCount)
         var m = [Double](repeating: 0, count: withMagnitudes ? c.outputCount : 0)
         let x = input.scalars.map(Double.init)
         let w = weights.scalars.map(Double.init)
-        let (cinG, coutG) = (c.inChannelsPerGroup, c.outChannelsPerGroup)
-        let (ih, iw, oh, ow) = (c.inHeight, c.inWidth, c.outHeight, c.outWidth)
-        let (kh, kw) = (c.kernelHeight, c.kernelWidth)
-        for n in 0..<c.batch {
-            for g in 0..<c.groups {
-                for ocg in 0..<coutG {
-                    let oc = g * coutG + ocg
-                    for icg in 0..<cinG {
-                        let ic = g * cinG + icg
-                        let xPlane = (n * c.inChannels + ic) * ih * iw
-                        let yPlane = (n * c.outChannels + oc) * oh * ow
-                        for ky in 0..<kh {
-                            for kx in 0..<kw {
-                                // OIHW: [oc][icg][ky][kx]; IOHW: [ic][ocg][ky][kx]
-                                let wv = c.transposed
-                                    ? w[((ic * coutG + ocg) * kh + ky) * kw + kx]
-                                    : w[((oc * cinG + icg) * kh + ky) * kw + kx]
-                                if c.transposed {
-                                    // Scatter: input (iy, ix) reaches output (iy·s − p + ky·d, ix·s − p + kx·d).
-                                    for iy in 0..<ih {
-                                        let oy = iy * c.strideHeight - c.padTop + ky * c.dilationHeight
-                                        guard oy >= 0 && oy < oh else { continue }
-                                        for ix in 0..<iw {
-                                            let ox = ix * c.strideWidth - c.padLeft + kx * c.dilationWidth
-                                            guard ox >= 0 && ox < ow else { continue }
-                                            let p = x[xPlane + iy * iw + ix] * wv
-                                            y[yPlane + oy * ow + ox] += p
-                                            if withMagnitudes { m[yPlane + oy * ow + ox] += abs(p) }
-                                        }
-                                    }
-                                } else {
-                                    // Gather: output (oy, ox) reads input (oy·s − p + ky·d, ox·s − p + kx·d).
-                                    for oy in 0..<oh {
-                                        let iy = oy * c.strideHeight - c.padTop + ky * c.dilationHeight
-                                        guard iy >= 0 && iy < ih else { continue }
-                                        for ox in 0..<ow {
-                                            let ix = ox * c.strideWidth - c.padLeft + kx * c.dilationWidth
-                                            guard ix >= 0 && ix < iw else { continue }
-                                            let p = x[xPlane + iy * iw + ix] * wv
-                                            y[yPlane + oy * ow + ox] += p
-                                            if withMagnitudes { m[yPlane + oy * ow + ox] += abs(p) }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    if c.hasBias, let bias {
-                        let b = Double(bias[oc])
-                        let yPlane = (n * c.outChannels + oc) * oh * ow
-                        for i in 0..<(oh * ow) {
-                            y[yPlane + i] += b
-                            if withMagnitudes { m[yPlane + i] += abs(b) }
-                        }
+        let b = c.hasBias ? bias?.scalars.map(Double.init) : nil
+        y.withUnsafeMutableBufferPointer { yp in
+            m.withUnsafeMutableBufferPointer { mp in
+                let shared = UncheckedSendable((yp.baseAddress!, mp.baseAddress))
+                parallelFor(threads: threads, count: c.batch * c.outChannels) { planes in
+                    for p in planes {
+                        plane(c, n: p / c.outChannels, oc: p % c.outChannels, x: x, w: w, bias: b,
+                              y: shared.value.0, m: shared.value.1)
                     }
                 }
             }
         }
         return Result(values: y, magnitudes: m)
+    }
+
+    /// One output plane (image n, channel oc), accumulated over its group's input channels and taps.
+    private static func plane(_ c: ConvDescriptor, n: Int, oc: Int, x: [Double], w: [Double], bias: [Double]?,
+                              y: UnsafeMutablePointer<Double>, m: UnsafeMutablePointer<Double>?) {
+        let (cinG, coutG) = (c.inChannelsPerGroup, c.outChannelsPerGroup)
+        let (ih, iw, oh, ow) = (c.inHeight, c.inWidth, c.outHeight, c.outWidth)
+        let (kh, kw) = (c.kernelHeight, c.kernelWidth)
+        let g = oc / coutG, ocg = oc % coutG
+        let yPlane = (n * c.outChannels + oc) * oh * ow
+        for icg in 0..<cinG {
+            let ic = g * cinG + icg
+            let xPlane = (n * c.inChannels + ic) * ih * iw
+            for ky in 0..<kh {
+                for kx in 0..<kw {
+                    // OIHW: [oc][icg][ky][kx]; IOHW: [ic][ocg][ky][kx]
+                    let wv = c.transposed
+                        ? w[((ic * coutG + ocg) * kh + ky) * kw + kx]
+                        : w[((oc * cinG + icg) * kh + ky) * kw + kx]
+                    if c.transposed {
+                        // Scatter: input (iy, ix) reaches output (iy·s − p + ky·d, ix·s − p + kx·d).
+                        for iy in 0..<ih {
+                            let oy = iy * c.strideHeight - c.padTop + ky * c.dilationHeight
+                            guard oy >= 0 && oy < oh else { continue }
+                            for ix in 0..<iw {
+                                let ox = ix * c.strideWidth - c.padLeft + kx * c.dilationWidth
+                                guard ox >= 0 && ox < ow else { continue }
+                                let p = x[xPlane + iy * iw + ix] * wv
+                                y[yPlane + oy * ow + ox] += p
+                                m?[yPlane + oy * ow + ox] += abs(p)
+                            }
+                        }
+                    } else {
+                        // Gather: output (oy, ox) reads input (oy·s − p + ky·d, ox·s − p + kx·d).
+                        for oy in 0..<oh {
+                            let iy = oy * c.strideHeight - c.padTop + ky * c.dilationHeight
+                            guard iy >= 0 && iy < ih else { continue }
+                            for ox in 0..<ow {
+                                let ix = ox * c.strideWidth - c.padLeft + kx * c.dilationWidth
+                                guard ix >= 0 && ix < iw else { continue }
+                                let p = x[xPlane + iy * iw + ix] * wv
+                                y[yPlane + oy * ow + ox] += p
+                                m?[yPlane + oy * ow + ox] += abs(p)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if let bias {
+            for i in 0..<(oh * ow) {
+                y[yPlane + i] += bias[oc]
+                m?[yPlane + i] += abs(bias[oc])
+            }
+        }
     }
 }

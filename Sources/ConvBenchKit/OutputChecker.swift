@@ -22,7 +22,7 @@ public final class OutputChecker {
         self.input = input; self.weights = weights; self.bias = bias
         self.threads = threads
         reference = conv.multiplyAccumulates <= referenceMACLimit
-            ? ReferenceConvolution.compute(conv, input: input, weights: weights, bias: bias) : nil
+            ? ReferenceConvolution.compute(conv, input: input, weights: weights, bias: bias, threads: threads) : nil
     }
 
     public struct Judgement: Codable, Sendable {

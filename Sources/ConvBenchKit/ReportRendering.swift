@@ -41,6 +41,18 @@ extension RunReport {
             s += " | " + (best?.ratioToEquivalentGEMM.map { String(format: "%.2f", $0) } ?? "–")
             s += " | " + (l.marginOverRunnerUp.map { String(format: "%.0f%%", $0 * 100) } ?? "–") + " |\n"
         }
+        if let model {
+            s += "\n\(model.name) at \(model.input): \(model.convolutions) convolutions (\(model.uniqueShapes) unique shapes), "
+            s += "\(model.convMACs) conv MACs, \(model.parameters) deployed parameters\n"
+        }
+        if let endToEnd, !endToEnd.isEmpty {
+            s += "\n| forward pass | ms/image | images/s | max rel. diff vs im2col-gemm | status |\n| --- | ---: | ---: | ---: | --- |\n"
+            for e in endToEnd {
+                s += "| \(e.policy) | " + (e.millisecondsPerImage.map { String(format: "%.1f", $0) } ?? "–")
+                s += " | " + (e.imagesPerSecond.map { String(format: "%.2f", $0) } ?? "–")
+                s += " | " + (e.maxRelativeDifference.map { String(format: "%.1e", $0) } ?? "–") + " | \(e.status) |\n"
+            }
+        }
         let invalid = layers.flatMap { l in l.algorithms.filter { $0.status == .invalid }.map { "\(l.name): \($0.algorithm)" } }
         if !invalid.isEmpty { s += "\nINVALID (disagreed with the judge, never selected): " + invalid.joined(separator: "; ") + "\n" }
         return s

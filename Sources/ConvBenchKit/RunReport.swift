@@ -15,9 +15,14 @@ public struct RunReport: Codable, Sendable {
     public var measurementMethod: String
     public var calibration: Calibration
     public var layers: [LayerResult]
+    /// For model suites: the network and its forward passes.
+    public var model: ModelInfo?
+    public var endToEnd: [EndToEndResult]?
 
     public init(suite: String, command: String, threads: Int, policy: TimingPolicy, calibration: Calibration,
-                layers: [LayerResult]) {
+                layers: [LayerResult], model: ModelInfo? = nil, endToEnd: [EndToEndResult]? = nil) {
+        self.model = model
+        self.endToEnd = endToEnd
         self.suite = suite
         let f = ISO8601DateFormatter()
         createdAt = f.string(from: Date())

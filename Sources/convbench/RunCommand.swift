@@ -2,6 +2,7 @@ import ArgumentParser
 import ConvAlgorithms
 import ConvBenchKit
 import ConvCore
+import ConvModels
 import Foundation
 
 struct RunCommand: ParsableCommand {
@@ -20,14 +21,42 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Time budget per layer and algorithm, in seconds.") var timeLimit: Double?
     @Option(help: "Output folder (default Reports/runs/<date>-<suite>).") var out: String?
 
+    @Option(help: "Input size HxW for model suites (default: the model's own, e.g. 512x512 for deeplab).") var input: String?
+    @Option(help: "Images per batch for model suites.") var batch = 1
+
     enum SuiteName: String, ExpressibleByArgument, CaseIterable {
-        case layers
+        case deeplab, xception
+        case deeplabPaper = "deeplab-paper"
+        case deeplabv3plus, layers
+
+        var model: ModelName? {
+            switch self {
+            case .deeplab: return .deeplabv3Resnet50
+            case .xception: return .xception
+            case .deeplabPaper: return .deeplabv3Paper
+            case .deeplabv3plus: return .deeplabv3PlusXception65
+            case .layers: return nil
+            }
+        }
+    }
+
+    func inputSize() throws -> (Int, Int)? {
+        guard let input else { return nil }
+        let parts = input.lowercased().split(separator: "x")
+        guard parts.count == 2, let h = Int(parts[0]), let w = Int(parts[1]), h > 0, w > 0 else {
+            throw ValidationError("--input must be HxW with positive sizes, e.g. 512x512; got '\(input)'")
+        }
+        return (h, w)
     }
 
     func validate() throws {
         if threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         if let t = timeLimit, !(t > 0) { throw ValidationError("--time-limit must be positive, got \(t)") }
         if (suite == nil) == (shapes == nil) { throw ValidationError("give exactly one of --suite and --shapes") }
+        if batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch)") }
+        if try inputSize() != nil && suite?.model == nil {
+            throw ValidationError("--input applies to model suites (deeplab, xception, deeplab-paper, deeplabv3plus)")
+        }
         for name in algorithms where !AlgorithmRegistry.standard.names.contains(name) {
             throw ValidationError("unknown algorithm '\(name)' (known: \(AlgorithmRegistry.standard.names.joined(separator: ", ")))")
         }
@@ -35,12 +64,18 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let chosen: Suite
+        var modelSuite: ModelSuite?
         if let shapes {
             chosen = try Suite.shapes(file: shapes, mode: deconv ? .deconvolution : .convolution)
+        } else if let model = suite!.model {
+            var options = ModelOptions.defaults(for: model)
+            if let (h, w) = try inputSize() { options.height = h; options.width = w }
+            options.batch = batch
+            let m = try ModelSuite(model, options, suiteName: suite!.rawValue)
+            modelSuite = m
+            chosen = m.suite
         } else {
-            switch suite! {
-            case .layers: chosen = try Suite.layers()
-            }
+            chosen = try Suite.layers()
         }
         var policy: TimingPolicy = quick ? .quick : .standard
         if let timeLimit { policy.budget = timeLimit }
@@ -52,15 +87,29 @@ struct RunCommand: ParsableCommand {
         let progress = Progress(total: chosen.layers.count)
         progress.note("calibrating")
         let calibration = Calibration.measure(threads: threads, policy: policy)
-        let bench = LayerBenchmark(algorithms: selected, threads: threads, policy: policy, calibration: calibration)
+        // --quick skips the bitwise determinism re-runs (two more runs per layer and algorithm).
+        let bench = LayerBenchmark(algorithms: selected, threads: threads, policy: policy, calibration: calibration,
+                                   checkDeterminism: !quick)
         var results: [LayerResult] = []
         for (i, layer) in chosen.layers.enumerated() {
             progress.update(done: i, note: layer.name)
             results.append(bench.run(name: layer.name, conv: layer.conv, occurrences: layer.occurrences))
         }
+        var endToEnd: [EndToEndResult]?
+        var modelInfo: ModelInfo?
+        if let modelSuite {
+            progress.update(done: chosen.layers.count, note: "end-to-end forward passes")
+            // A forward pass takes seconds: fewer repetitions than a layer.
+            let passes = quick ? TimingPolicy(warmup: 1, minRepetitions: 2, maxRepetitions: 3, budget: 1)
+                               : TimingPolicy(warmup: 1, minRepetitions: 3, maxRepetitions: 10, budget: 10)
+            endToEnd = modelSuite.endToEnd(selected: results, algorithms: selected, threads: threads, policy: passes,
+                                           singles: !quick)
+            modelInfo = modelSuite.info(selected: results)
+        }
         progress.finish()
         let report = RunReport(suite: chosen.name, command: CommandLine.arguments.joined(separator: " "),
-                               threads: threads, policy: policy, calibration: calibration, layers: results)
+                               threads: threads, policy: policy, calibration: calibration, layers: results,
+                               model: modelInfo, endToEnd: endToEnd)
         try AtomicFile.write(report.jsonData(), to: folder + "/report.json")
         try AtomicFile.write(Data(report.csv().utf8), to: folder + "/layers.csv")
         try AtomicFile.write(Data(report.html().utf8), to: folder + "/report.html")

@@ -1,0 +1,170 @@
+import ConvAlgorithms
+import ConvCore
+import ConvModels
+import Foundation
+
+/// Suites built from a whole network: every convolution of the model (batch norm folded, as it
+/// runs), identical shapes timed once and counted, plus end-to-end forward passes.
+public struct ModelSuite: Sendable {
+    public var suite: Suite
+    public var model: ModelName
+    public var options: ModelOptions
+    public var graph: ModelGraph
+    /// Unique shape → the names of the layers that have it.
+    public var layerNames: [ConvDescriptor: [String]]
+
+    public init(_ model: ModelName, _ options: ModelOptions, suiteName: String) throws {
+        graph = try ModelCatalog.build(model, options)
+        self.model = model
+        self.options = options
+        var order: [ConvDescriptor] = []
+        var names: [ConvDescriptor: [String]] = [:]
+        for (_, node, layer) in graph.convolutions {
+            let conv = layer.deployedDescriptor
+            if names[conv] == nil { order.append(conv) }
+            names[conv, default: []].append(node.name)
+        }
+        layerNames = names
+        suite = Suite(name: suiteName, layers: order.map { conv in
+            let n = names[conv]!
+            return Suite.Layer(name: n.count > 1 ? "\(n[0]) (+\(n.count - 1) same)" : n[0], conv: conv, occurrences: n.count)
+        })
+    }
+}
+
+/// One timed forward pass configuration.
+public struct EndToEndResult: Codable, Sendable {
+    /// "selected" (the per-layer table), or the single algorithm's name.
+    public var policy: String
+    /// Layers per algorithm under this policy.
+    public var algorithmsUsed: [String: Int]
+    public var run: TimingStats?
+    public var imagesPerSecond: Double?
+    public var millisecondsPerImage: Double?
+    /// max |y − y_im2col| ÷ max |y_im2col| over the first output, against the im2col-gemm pass.
+    public var maxRelativeDifference: Double?
+    public var prepareSeconds: Double?
+    public var workspaceBytes: Int?
+    public var activationBytes: Int?
+    public var status: String
+}
+
+/// What the report records about the network.
+public struct ModelInfo: Codable, Sendable {
+    public var name: String
+    public var input: [Int]
+    public var convolutions: Int
+    public var uniqueShapes: Int
+    public var convMACs: Int
+    public var parameters: Int
+    /// Per block (the first component of the layer names): conv MACs and parameters.
+    public var blocks: [BlockInfo]
+}
+
+public struct BlockInfo: Codable, Sendable {
+    public var name: String
+    public var macs: Int
+    public var parameters: Int
+    /// Time of the block's convolutions under the selected table (sum of per-layer medians).
+    public var selectedSeconds: Double?
+}
+
+extension ModelSuite {
+    /// Block of a layer name: torchvision "backbone.layer3.0.conv2" → "backbone.layer3";
+    /// Keras "block5_sepconv1" → "block5".
+    static func block(of name: String) -> String {
+        let parts = name.split(separator: ".")
+        if parts.count >= 2 { return parts[0] + "." + parts[1] }
+        if let u = name.firstIndex(of: "_") { return String(name[..<u]) }
+        return name
+    }
+
+    public func info(selected layers: [LayerResult]) -> ModelInfo {
+        var blocks: [String: BlockInfo] = [:]
+        var order: [String] = []
+        var seconds: [ConvDescriptor: Double] = [:]
+        for l in layers {
+            if let best = l.algorithms.first(where: { $0.algorithm == l.selected })?.run?.median,
+               let conv = suite.layers.first(where: { $0.conv.caseLine == l.caseLine })?.conv {
+                seconds[conv] = best
+            }
+        }
+        var macs = 0, params = 0
+        for (_, node, layer) in graph.convolutions {
+            let conv = layer.deployedDescriptor
+            let b = Self.block(of: node.name)
+            if blocks[b] == nil { blocks[b] = BlockInfo(name: b, macs: 0, parameters: 0, selectedSeconds: 0); order.append(b) }
+            blocks[b]!.macs += conv.multiplyAccumulates
+            blocks[b]!.parameters += conv.parameterCount
+            if let s = seconds[conv] { blocks[b]!.selectedSeconds! += s }
+            macs += conv.multiplyAccumulates
+            params += conv.parameterCount
+        }
+        return ModelInfo(name: model.rawValue, input: graph.inputShape, convolutions: graph.convolutions.count,
+                         uniqueShapes: suite.layers.count, convMACs: macs, parameters: params,
+                         blocks: order.map { blocks[$0]! })
+    }
+
+    /// Times forward passes: the selected table, then each single algorithm that covers every layer.
+    /// `singles` false times only the selected table and im2col-gemm (its comparison baseline).
+    public func endToEnd(selected layers: [LayerResult], algorithms: [any ConvolutionAlgorithm], threads: Int,
+                         policy timing: TimingPolicy, singles: Bool = true) -> [EndToEndResult] {
+        var table: [String: String] = [:]
+        for l in layers {
+            guard let choice = l.selected, let conv = suite.layers.first(where: { $0.conv.caseLine == l.caseLine })?.conv
+            else { continue }
+            for name in layerNames[conv] ?? [] { table[name] = choice }
+        }
+        let weights = ModelWeights(graph)
+        let input = Tensor.random(shape: graph.inputShape, .uniform(low: -1, high: 1), seed: 7)
+        var configurations: [(String, AlgorithmPolicy)] = [("selected", .table(table))]
+        var results: [EndToEndResult] = []
+        for a in algorithms where a.name != "reference" {
+            let uncovered = graph.convolutions.filter { !a.support(for: $0.layer.deployedDescriptor).isSupported }
+            if !singles && a.name != "im2col-gemm" {
+                results.append(EndToEndResult(policy: a.name, algorithmsUsed: [:], status: "not run (--quick)"))
+            } else if uncovered.isEmpty {
+                configurations.append((a.name, .algorithm(a.name)))
+            } else {
+                results.append(EndToEndResult(policy: a.name, algorithmsUsed: [:], status:
+                    "not run: unsupported on \(uncovered.count) of \(graph.convolutions.count) convolutions (e.g. \(uncovered[0].node.name))"))
+            }
+        }
+        var baseline: [Float]?
+        var timed: [EndToEndResult] = []
+        // im2col-gemm first when present, so the others are compared with it.
+        configurations.sort { ($0.0 == "im2col-gemm" ? 0 : 1) < ($1.0 == "im2col-gemm" ? 0 : 1) }
+        for (name, policy) in configurations {
+            var r = EndToEndResult(policy: name, algorithmsUsed: [:], status: "ok")
+            do {
+                var runner: ModelRunner?
+                r.prepareSeconds = try Clock.time {
+                    runner = try ModelRunner(graph: graph, policy: policy, options: AlgorithmOptions(threads: threads),
+                                             weights: weights)
+                }
+                let m = runner!
+                for (_, algorithm) in m.assignments { r.algorithmsUsed[algorithm, default: 0] += 1 }
+                var output: [Tensor] = []
+                let stats = try timing.measure { output = try m.run(input) }
+                r.run = stats
+                r.imagesPerSecond = Double(options.batch) / stats.median
+                r.millisecondsPerImage = stats.median * 1e3 / Double(options.batch)
+                r.workspaceBytes = m.workspaceBytes
+                r.activationBytes = m.plan.arenaBytes
+                let y = output[0].scalars
+                if let b = baseline {
+                    let scale = b.map { abs($0) }.max() ?? 1
+                    r.maxRelativeDifference = zip(y, b).map { abs($0 - $1) }.max().map { Double($0) / Double(max(scale, .leastNormalMagnitude)) }
+                } else if name == "im2col-gemm" {
+                    baseline = y
+                    r.maxRelativeDifference = 0
+                }
+            } catch {
+                r.status = "error: \(error)"
+            }
+            timed.append(r)
+        }
+        // Report the selected table first.
+        return timed.sorted { ($0.policy == "selected" ? 0 : 1) < ($1.policy == "selected" ? 0 : 1) } + results
+    }
+}
