@@ -62,7 +62,8 @@ public struct ReferenceConvolution: ConvolutionAlgorithm {
         let b = c.hasBias ? bias?.scalars.map(Double.init) : nil
         y.withUnsafeMutableBufferPointer { yp in
             m.withUnsafeMutableBufferPointer { mp in
-                let shared = UncheckedSendable((yp.baseAddress!, mp.baseAddress))
+                // An empty array's buffer may still have a base address: never hand it out as a place to write.
+                let shared = UncheckedSendable((yp.baseAddress!, withMagnitudes ? mp.baseAddress : nil))
                 parallelFor(threads: threads, count: c.batch * c.outChannels) { planes in
                     for p in planes {
                         plane(c, n: p / c.outChannels, oc: p % c.outChannels, x: x, w: w, bias: b,
