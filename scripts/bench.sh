@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The main job: installs what is missing, builds in release mode, runs the benchmark suite.
-# Extra arguments are passed to `convbench`.
+# The main job: installs what is missing, builds in release mode, and runs
+# `convbench run --suite deeplab` (every convolution of DeepLab v3-ResNet-50 at 512×512 under
+# every algorithm, the fastest picked per layer, end-to-end forward passes), writing
+# report.json, layers.csv and report.html to Reports/runs/<date>-deeplab/ (Markdown summary on stdout).
+# Arguments, if any, replace the default `run --suite deeplab` and go to `convbench` as they are.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/ensure-deps.sh
 swift build -c release --product convbench
 bin=.build/release/convbench
 if [ "$#" -gt 0 ]; then exec "$bin" "$@"; fi
-# Until the bench runner lands (issue 8), the main job describes a DeepLab v3 ASPP layer.
-exec "$bin" describe "mb1ic2048ih64oc256oh64kh3ph12dh11n\"deeplabv3:aspp_rate12\""
+exec "$bin" run --suite deeplab
