@@ -81,7 +81,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["ConvCore", "convbench"]
+            dependencies: ["ConvCore", "ConvAlgorithms", "convbench"]
         ),
     ]
 )

@@ -15,6 +15,7 @@ let layers: [(String, String)] = [
     ("resnet50-stem-7x7s2", "mb1ic3ih224oc64oh112kh7sh2ph3"),
     ("xception-dw3x3-728@19", "g728mb1ic728ih19oc728oh19kh3ph1"),
     ("xception-pw-728@19", "mb1ic728ih19oc728oh19kh1"),
+    ("deeplab-layer4-d4-512@64", "mb1ic512ih64oc512oh64kh3ph4dh3"),
     ("deeplab-aspp-d12-2048to256@64", "mb1ic2048ih64oc256oh64kh3ph12dh11"),
 ]
 

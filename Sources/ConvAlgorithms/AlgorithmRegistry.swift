@@ -15,6 +15,9 @@ public struct AlgorithmRegistry: Sendable {
         Im2colGEMM(),
         PointwiseGEMM(),
         DepthwiseSIMD(),
+        WinogradConvolution.f2x2,
+        WinogradConvolution.f4x4,
+        WinogradConvolution.f6x6,
     ])
 
     public var names: [String] { algorithms.map(\.name) }

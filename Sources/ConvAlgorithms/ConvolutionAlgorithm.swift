@@ -35,11 +35,34 @@ public struct ErrorModel: Sendable, Hashable {
     /// `c = perTerm · K + constant`.
     public var perTerm: Double
     public var constant: Double
+    /// Which inputs besides an element's own receptive field its rounding error comes from.
+    public var mixing: Mixing
 
-    public init(exactOnIntegers: Bool, perTerm: Double, constant: Double) {
+    /// Algorithms that transform whole tiles or planes (Winograd, FFT) mix every input of a tile
+    /// with every kernel tap: in exact arithmetic the foreign products cancel, in float32 their
+    /// rounding stays (a kernel tap that is zero is not zero after G g Gᵀ is rounded). So their
+    /// error scales with Σ_c (Σ_tile |x_c|)·(Σ_taps |w_c|), not with Σ|x·w| of the element's own
+    /// window; `MixedMagnitudes` computes that and the bound multiplies it.
+    public enum Mixing: Sendable, Hashable {
+        /// Each output element is computed from its own products only.
+        case none
+        /// Outputs in m×m tiles (with the convolution's dilation as the step between tile members).
+        case outputTile(Int)
+        /// Every output of a plane may mix with every other.
+        case wholePlane
+    }
+
+    /// How much the algorithm can amplify the absolute error of products that underflow (the
+    /// tolerance's atol is multiplied by it): 1 when products are summed as they are; ‖Aᵀ‖∞² for
+    /// Winograd, whose output transform scales each product's rounding by its coefficients.
+    public var underflowGrowth: Double
+
+    public init(exactOnIntegers: Bool, perTerm: Double, constant: Double, mixing: Mixing = .none, underflowGrowth: Double = 1) {
         self.exactOnIntegers = exactOnIntegers
         self.perTerm = perTerm
         self.constant = constant
+        self.mixing = mixing
+        self.underflowGrowth = underflowGrowth
     }
 
     /// Float32 accumulation of K terms in any order: |error| ≤ γ_K Σ|x·w| with γ_K ≈ K·ε

@@ -35,6 +35,14 @@ public struct AlgorithmTiming: Codable, Sendable {
     public var judgement: OutputChecker.Judgement?
     /// Bitwise-identical output on a second run and with one thread.
     public var deterministic: Bool?
+    /// Where one run's time goes, for algorithms that account by phase (Winograd: input
+    /// transform, multiply, output transform), from one extra run after the timed ones.
+    public var phases: [PhaseTime]?
+
+    public struct PhaseTime: Codable, Sendable, Equatable {
+        public var name: String
+        public var seconds: Double
+    }
 
     public init(algorithm: String, status: Status) {
         self.algorithm = algorithm
@@ -135,6 +143,11 @@ public struct LayerBenchmark {
             t.fractionOfSGEMM = gflops / calibration.sgemmGFLOPS
             t.ratioToEquivalentGEMM = gflops / gemmGFLOPS
             t.fractionOfCopyBandwidth = Double(conv.bytesTouched) / stats.median / calibration.copyBytesPerSecond
+            if let timed = p as? PhaseTimed {
+                timed.resetPhaseTimes()
+                try p.run(x, into: &y)
+                t.phases = timed.phaseSeconds.map { AlgorithmTiming.PhaseTime(name: $0.0, seconds: $0.1) }
+            }
             if checkDeterminism {
                 let first = y
                 var again = Tensor(shape: conv.outputShape)

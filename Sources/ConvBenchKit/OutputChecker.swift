@@ -36,14 +36,16 @@ public final class OutputChecker {
     public func judge(_ algorithm: any ConvolutionAlgorithm, output: Tensor) throws -> Judgement {
         if let reference {
             let t = Tolerance(model: algorithm.errorModel, conv: conv, exact: false)
-            let c = output.withUnsafeBufferPointer { t.compare($0, reference: reference) }
+            let m = t.magnitudes(reference, input: input, weights: weights, bias: bias)
+            let c = output.withUnsafeBufferPointer { t.compare($0, reference: reference, magnitudes: m) }
             return Judgement(valid: c.passed, worstRatio: c.worstRatio, against: "reference",
                              firstFailure: c.firstFailure.map(describe))
         }
         let judgeName = algorithm.name == "im2col-gemm" ? "direct" : "im2col-gemm"
         let judgeAlgorithm = try AlgorithmRegistry.standard.algorithm(named: judgeName)
         let other = try baseline(judgeAlgorithm)
-        let mags = try magnitude()
+        let mags = algorithm.errorModel.mixing == .none ? try magnitude()
+            : MixedMagnitudes.compute(algorithm.errorModel.mixing, conv: conv, input: input, weights: weights, bias: bias).map(Double.init)
         let constant = algorithm.errorModel.constant(for: conv) + judgeAlgorithm.errorModel.constant(for: conv)
         let atol = Double(conv.reductionLength + 1) * Double(Float.leastNonzeroMagnitude) * 2
         var worst = 0.0

@@ -53,7 +53,7 @@ extension RunReport {
         h += "<h2>Roofline</h2><p>Measured ceilings: SGEMM calibration (compute) and copy bandwidth × arithmetic intensity "
         h += "(memory, compulsory bytes). Each point is one layer × algorithm.</p>" + legend(algorithms) + roofline(algorithms)
 
-        h += "<h2>Every layer × algorithm</h2><table><tr><th>layer</th><th>algorithm</th><th>status</th><th>prepare ms</th><th>median ms</th><th>p10</th><th>p90</th><th>reps</th><th>GFLOP/s</th><th>× copy BW</th><th>workspace</th><th>heap growth</th><th>deterministic</th><th>judged against (worst/bound)</th></tr>"
+        h += "<h2>Every layer × algorithm</h2><table><tr><th>layer</th><th>algorithm</th><th>status</th><th>prepare ms</th><th>median ms</th><th>p10</th><th>p90</th><th>reps</th><th>GFLOP/s</th><th>× copy BW</th><th>workspace</th><th>heap growth</th><th>deterministic</th><th>judged against (worst/bound)</th><th>phases (ms, one run)</th></tr>"
         for l in layers {
             for a in l.algorithms {
                 let cls = a.status == .invalid ? " class=invalid" : (a.algorithm == l.selected ? " class=sel" : "")
@@ -63,7 +63,8 @@ extension RunReport {
                 h += "<td>\(fmt(a.gflops))</td><td>\(fmt(a.fractionOfCopyBandwidth, 1, "%.2f"))</td>"
                 h += "<td>\(a.workspaceBytes.map(grouped) ?? "")</td><td>\(a.heapGrowthBytes.map(grouped) ?? "")</td>"
                 h += "<td>\(a.deterministic.map { $0 ? "yes" : "no" } ?? "")</td>"
-                h += "<td>\(a.judgement.map { "\(esc($0.against)) (\(String(format: "%.2g", $0.worstRatio)))" } ?? "")</td></tr>"
+                h += "<td>\(a.judgement.map { "\(esc($0.against)) (\(String(format: "%.2g", $0.worstRatio)))" } ?? "")</td>"
+                h += "<td>\(a.phases.map { $0.map { "\(esc($0.name)) \(String(format: "%.2f", $0.seconds * 1e3))" }.joined(separator: "; ") } ?? "")</td></tr>"
             }
         }
         h += "</table><p>Command: <code>\(esc(command))</code></p></body></html>\n"

@@ -73,7 +73,8 @@ public struct DifferentialRunner: Sendable {
             try prepared.run(c.input, into: &y)
             let tolerance = Tolerance(model: algorithm.errorModel, conv: c.conv,
                                       exact: c.data.demandsExactness && algorithm.errorModel.exactOnIntegers)
-            let comparison = y.withUnsafeBufferPointer { tolerance.compare($0, reference: c.reference) }
+            let magnitudes = tolerance.magnitudes(c.reference, input: c.input, weights: c.weights, bias: c.bias)
+            let comparison = y.withUnsafeBufferPointer { tolerance.compare($0, reference: c.reference, magnitudes: magnitudes) }
             if let f = comparison.firstFailure { return .failed(f, worstRatio: comparison.worstRatio) }
             return .passed(worstRatio: comparison.worstRatio)
         } catch {

@@ -14,12 +14,16 @@ public struct Tolerance: Sendable {
     public let constant: Double
     public let atol: Double
     public let exact: Bool
+    let model: ErrorModel
+    let conv: ConvDescriptor
 
     public static let epsilon = Double(Float.ulpOfOne)
 
     public init(model: ErrorModel, conv: ConvDescriptor, exact: Bool) {
+        self.model = model
+        self.conv = conv
         constant = model.constant(for: conv)
-        atol = Double(conv.reductionLength + 1) * Double(Float.leastNonzeroMagnitude)
+        atol = Double(conv.reductionLength + 1) * Double(Float.leastNonzeroMagnitude) * model.underflowGrowth
         self.exact = exact
     }
 
@@ -41,13 +45,23 @@ public struct Tolerance: Sendable {
         public var bound: Double
     }
 
-    public func compare(_ actual: UnsafeBufferPointer<Float>, reference: ReferenceConvolution.Result) -> Comparison {
+    /// The magnitude each element's bound multiplies: Σ|x·w| of its own window, or for algorithms
+    /// that mix tiles or planes the product of sums over the tile (`MixedMagnitudes`).
+    public func magnitudes(_ reference: ReferenceConvolution.Result, input: Tensor, weights: Tensor, bias: Tensor?) -> [Double] {
+        if model.mixing == .none { return reference.magnitudes }
+        return MixedMagnitudes.compute(model.mixing, conv: conv, input: input, weights: weights, bias: bias).map(Double.init)
+    }
+
+    /// Compares with the reference; `magnitudes` defaults to the reference's own Σ|x·w|.
+    public func compare(_ actual: UnsafeBufferPointer<Float>, reference: ReferenceConvolution.Result,
+                        magnitudes: [Double]? = nil) -> Comparison {
         var worst = 0.0
         var failure: Failure?
+        let magnitudes = magnitudes ?? reference.magnitudes
         for i in 0..<actual.count {
             let a = actual[i]
             let e = reference.values[i]
-            let b = bound(magnitude: reference.magnitudes[i])
+            let b = bound(magnitude: magnitudes[i])
             let err: Double
             if exact {
                 err = (a.isNaN || Double(a) != Double(Float(e))) ? .infinity : 0
