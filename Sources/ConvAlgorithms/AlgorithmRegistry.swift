@@ -18,6 +18,7 @@ public struct AlgorithmRegistry: Sendable {
         WinogradConvolution.f2x2,
         WinogradConvolution.f4x4,
         WinogradConvolution.f6x6,
+        FFTConvolution(),
     ])
 
     public var names: [String] { algorithms.map(\.name) }

@@ -17,10 +17,16 @@ public enum Support: Equatable, Sendable {
 public struct AlgorithmOptions: Sendable, Hashable {
     /// Worker threads for `run` (and for OpenBLAS inside it, set to match rather than doubled).
     public var threads: Int
+    /// The most memory a preparation may hold (packed weights, spectra, workspace); an algorithm
+    /// that would need more refuses with the figure. Only the FFT algorithms come near it.
+    public var memoryCapBytes: Int
 
-    public init(threads: Int = 1) {
+    public static let defaultMemoryCapBytes = 2 << 30
+
+    public init(threads: Int = 1, memoryCapBytes: Int = AlgorithmOptions.defaultMemoryCapBytes) {
         precondition(threads >= 1, "threads must be at least 1")
         self.threads = threads
+        self.memoryCapBytes = memoryCapBytes
     }
 }
 
@@ -111,12 +117,15 @@ public enum ConvolutionError: Error, Equatable, Sendable, CustomStringConvertibl
     case unsupported(algorithm: String, reason: String)
     case shapeMismatch(what: String, expected: [Int], actual: [Int])
     case unknownAlgorithm(String, known: [String])
+    case memoryCapExceeded(algorithm: String, neededBytes: Int, capBytes: Int)
 
     public var description: String {
         switch self {
         case let .unsupported(algorithm, reason): return "\(algorithm) does not support this case: \(reason)"
         case let .shapeMismatch(what, expected, actual): return "\(what) has shape \(actual), expected \(expected)"
         case let .unknownAlgorithm(name, known): return "unknown algorithm '\(name)' (known: \(known.joined(separator: ", ")))"
+        case let .memoryCapExceeded(algorithm, needed, cap):
+            return "\(algorithm) would hold \(needed >> 20) MiB, over the memory cap of \(cap >> 20) MiB"
         }
     }
 }

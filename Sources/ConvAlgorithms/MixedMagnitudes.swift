@@ -1,14 +1,20 @@
 import ConvCore
 
-/// The magnitude a tile- or plane-mixing algorithm's error scales with (see `ErrorModel.Mixing`):
+/// The magnitude a tile- or plane-mixing algorithm's error scales with (see `ErrorModel.Mixing`).
 ///
-///     M[n,k,p] = Σ_{c in k's group} (Σ_{q in box(p)} |x[n,c,q]|) · (Σ_taps |w[k,c,·]|) + |b[k]|
+/// Tiles (Winograd):  M[n,k,p] = Σ_{c in k's group} (Σ_{q in box(p)} |x[n,c,q]|) · (Σ_taps |w[k,c,·]|) + |b[k]|
+/// box(p) being every input position a tile holding output p can read (the inputs of the outputs
+/// within m − 1 steps of the dilation from p).
 ///
-/// box(p) is every input position a tile holding output p can read: for m×m output tiles, the
-/// input rows and columns read by the outputs within m − 1 steps (of the dilation) of p; for
-/// whole-plane mixing (and transposed convolution) the whole input plane. It is Σ|x·w| of the
-/// element's window with every product replaced by a product of sums, so M ≥ Σ|x·w| always.
-/// Computed as box sums (float64) then one SGEMM per group, rounded up for the SGEMM's own error.
+/// Whole planes (FFT):  M[n,k,·] = Σ_c ‖x[n,c]‖₂ · ‖w[k,c]‖₂ + |b[k]|
+/// FFT rounding is bounded in the L2 norm (Parseval: each frequency carries about ‖x‖₂, the
+/// transforms err by O(ε log N) of that, and the inverse spreads it over the plane), so the plane
+/// enters by its L2 norm, not its sum — the sum would grow with the plane's area and hide real
+/// bugs on large images.
+///
+/// Either is at least Σ|x·w| of the element's own window (a sum of products is at most the product
+/// of sums, and at most the product of L2 norms by Cauchy–Schwarz). Computed as box sums or
+/// norms in float64, then one SGEMM per group, rounded up for the SGEMM's own error.
 public enum MixedMagnitudes {
     public static func compute(_ mixing: ErrorModel.Mixing, conv c: ConvDescriptor, input: Tensor,
                                weights: Tensor, bias: Tensor?) -> [Float] {
@@ -16,8 +22,12 @@ public enum MixedMagnitudes {
         let taps = c.kernelHeight * c.kernelWidth
         let oh = c.outHeight, ow = c.outWidth, p = oh * ow
         // Σ_taps |w| per (output channel, input channel of its group): kg × cg per group.
+        let planeNorms = mixing == .wholePlane || c.transposed
         let wsum: [Float] = weights.withUnsafeBufferPointer { w in
-            (0..<(c.outChannels * cg)).map { i in (0..<taps).reduce(Float(0)) { $0 + abs(w[i * taps + $1]) } }
+            (0..<(c.outChannels * cg)).map { i in
+                planeNorms ? Float((0..<taps).reduce(0.0) { $0 + Double(w[i * taps + $1]) * Double(w[i * taps + $1]) }.squareRoot())
+                    : (0..<taps).reduce(Float(0)) { $0 + abs(w[i * taps + $1]) }
+            }
         }
         var boxes = [Float](repeating: 0, count: c.inChannels * p)
         var out = [Float](repeating: 0, count: c.batch * c.outChannels * p)
@@ -54,14 +64,15 @@ public enum MixedMagnitudes {
         return out
     }
 
-    /// Σ |x| over box(p) for every output position p of one input plane.
+    /// Σ |x| over box(p) for every output position p of one input plane (the plane's L2 norm
+    /// for whole-plane mixing).
     private static func boxSums(_ mixing: ErrorModel.Mixing, _ c: ConvDescriptor, _ x: UnsafePointer<Float>,
                                 into boxes: inout [Float], at offset: Int) {
         let ih = c.inHeight, iw = c.inWidth, oh = c.outHeight, ow = c.outWidth
         guard case let .outputTile(m) = mixing, !c.transposed else {
-            var total = 0.0
-            for i in 0..<(ih * iw) { total += Double(abs(x[i])) }
-            for i in 0..<(oh * ow) { boxes[offset + i] = Float(total) }
+            var squares = 0.0
+            for i in 0..<(ih * iw) { squares += Double(x[i]) * Double(x[i]) }
+            for i in 0..<(oh * ow) { boxes[offset + i] = Float(squares.squareRoot()) }
             return
         }
         // Rows read around output row y: y·sh − pt + j·dh for j in −(m−1) … kh−1+m−1; columns alike.

@@ -72,7 +72,7 @@ public struct AccuracyStudy: Sendable {
     }
 
     public static func markdown(_ rows: [Row]) -> String {
-        var s = "| layer | algorithm | K | max abs error | max err / (ε Σ\\|x·w\\|) | max err / (ε M_tile) | c declared | worst / bound |\n"
+        var s = "| layer | algorithm | K | max abs error | max err / (ε Σ\\|x·w\\|) | max err / (ε M) | c declared | worst / bound |\n"
         s += "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n"
         for r in rows {
             s += "| \(r.layer) | \(r.algorithm) | \(r.reductionLength) | \(String(format: "%.2e", r.maxAbsoluteError)) | "

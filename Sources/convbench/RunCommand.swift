@@ -23,6 +23,10 @@ struct RunCommand: ParsableCommand {
 
     @Option(help: "Input size HxW for model suites (default: the model's own, e.g. 512x512 for deeplab).") var input: String?
     @Option(help: "Images per batch for model suites.") var batch = 1
+    @Option(name: .customLong("fftw-plan"), help: "FFTW planning rigor for the FFT algorithms: estimate (default) or measure.")
+    var fftwPlan: FFTPlanner.Rigor = .estimate
+    @Option(name: .customLong("fftw-wisdom"), help: "FFTW wisdom file: loaded first when it exists, saved (atomically) after the run.")
+    var fftwWisdom: String?
 
     enum SuiteName: String, ExpressibleByArgument, CaseIterable {
         case deeplab, xception
@@ -63,6 +67,10 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        FFTPlanner.shared.rigor = fftwPlan
+        if let fftwWisdom, FileManager.default.fileExists(atPath: fftwWisdom) {
+            try FFTPlanner.shared.importWisdom(from: fftwWisdom)
+        }
         let chosen: Suite
         var modelSuite: ModelSuite?
         if let shapes {
@@ -110,6 +118,7 @@ struct RunCommand: ParsableCommand {
         let report = RunReport(suite: chosen.name, command: CommandLine.arguments.joined(separator: " "),
                                threads: threads, policy: policy, calibration: calibration, layers: results,
                                model: modelInfo, endToEnd: endToEnd)
+        if let fftwWisdom { try FFTPlanner.shared.exportWisdom(to: fftwWisdom) }
         try AtomicFile.write(report.jsonData(), to: folder + "/report.json")
         try AtomicFile.write(Data(report.csv().utf8), to: folder + "/layers.csv")
         try AtomicFile.write(Data(report.html().utf8), to: folder + "/report.html")
@@ -150,3 +159,5 @@ final class Progress {
 
     func finish() { note("") ; if enabled { FileHandle.standardError.write(Data("\r".utf8)) } }
 }
+
+extension FFTPlanner.Rigor: ExpressibleByArgument {}

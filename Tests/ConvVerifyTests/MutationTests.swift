@@ -7,10 +7,7 @@ import Testing
 /// cases and shrunk to a case no larger than the bug needs. The correct variants must pass.
 @Suite struct MutationTests {
     static func engine(_ algorithm: any ConvolutionAlgorithm, cases: Int = 1000, seed: UInt64 = 7) -> VerifyReport {
-        var o = VerifyEngine.Options()
-        o.cases = cases
-        o.seed = seed
-        return VerifyEngine(algorithms: [algorithm], options: o).run()
+        runEngine(algorithm, cases: cases, seed: seed)
     }
 
     @Test func unbrokenPlainLoopsPass() {

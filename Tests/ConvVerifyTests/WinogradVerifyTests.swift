@@ -9,17 +9,9 @@ import Testing
 @Suite struct WinogradVerifyTests {
     static let variants: [WinogradConvolution] = [.f2x2, .f4x4, .f6x6]
 
-    static func engine(_ algorithm: any ConvolutionAlgorithm, cases: Int, seed: UInt64) -> VerifyReport {
-        var o = VerifyEngine.Options()
-        o.cases = cases
-        o.seed = seed
-        o.shrinkLimit = 1
-        return VerifyEngine(algorithms: [algorithm], options: o).run()
-    }
-
     @Test(arguments: variants)
     func passesTheEngine(_ w: WinogradConvolution) {
-        let r = Self.engine(w, cases: 150, seed: 11)
+        let r = runEngine(w, cases: 150, seed: 11, shrinkLimit: 1)
         #expect(!r.failed, "\(r.text)")
         #expect(r.algorithms[0].passed >= 100, "\(w.name): only \(r.algorithms[0].passed) cases passed")
     }
@@ -36,7 +28,7 @@ import Testing
         // The last nonzero entry: it touches the ∞ point or the highest power, the least obvious ones.
         let index = entries.lastIndex { $0 != 0 }!
         let broken = WinogradConvolution(t.perturbing(matrix, index: index, by: 1.01), errorModel: w.errorModel)
-        let r = Self.engine(broken, cases: 100, seed: 5)
+        let r = runEngine(broken, cases: 100, seed: 5, shrinkLimit: 1)
         #expect(r.failed, "\(w.name) with \(matrix)[\(index)] × 1.01 passed \(r.algorithms[0].passed) cases")
         if let f = r.algorithms[0].failures.first {
             #expect(f.minimal.multiplyAccumulates <= f.original.multiplyAccumulates)

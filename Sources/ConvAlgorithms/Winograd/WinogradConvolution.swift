@@ -77,8 +77,7 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
         let scratch: Workspace
         let scratchPerWorker: Int
         let bt: SparseRows, at: SparseRows
-        var phaseNanoseconds: [UInt64] = [0, 0, 0]
-        let phaseNames = ["input transform", "multiply", "output transform"]
+        var clock = PhaseClock(["input transform", "multiply", "output transform"])
 
         init(_ c: ConvDescriptor, transform t: WinogradTransform, weights: Tensor, bias: Tensor?, threads: Int) {
             descriptor = c
@@ -122,10 +121,8 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
         var workspaceBytes: Int { kernels.bytes + matrices.bytes + scratch.bytes }
         var workspaces: [Workspace] { [matrices, scratch] }
 
-        func resetPhaseTimes() { phaseNanoseconds = [0, 0, 0] }
-        var phaseSeconds: [(String, Double)] {
-            zip(phaseNames, phaseNanoseconds).map { ($0, Double($1) * 1e-9) }
-        }
+        func resetPhaseTimes() { clock.reset() }
+        var phaseSeconds: [(String, Double)] { clock.seconds }
 
         func run(_ input: Tensor, into output: inout Tensor) throws {
             try checkRun(input, output)
@@ -140,12 +137,7 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
                 output.withUnsafeMutableBufferPointer { yb in
                     let x = xb.baseAddress!, y = yb.baseAddress!
                     let v = matrices.pointer, mm = matrices.pointer + xi * cg * ld
-                    var t0 = DispatchTime.now().uptimeNanoseconds
-                    func lap(_ phase: Int) {
-                        let t1 = DispatchTime.now().uptimeNanoseconds
-                        phaseNanoseconds[phase] &+= t1 &- t0
-                        t0 = t1
-                    }
+                    clock.start()
                     for n in 0..<c.batch {
                         for g in 0..<c.groups {
                             let xg = x + (n * c.inChannels + g * cg) * inPlane
@@ -154,7 +146,7 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
                             while first < tiles.count {
                                 let count = min(blockTiles, tiles.count - first)
                                 inputTransform(xg, tiles: first..<(first + count), into: v)
-                                lap(0)
+                                clock.lap(0)
                                 let u = UncheckedSendable(kernels.pointer + g * xi * kg * cg)
                                 let vm = UncheckedSendable((v, mm))
                                 let ld = ld
@@ -165,9 +157,9 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
                                                        b: v + e * cg * ld, ldb: ld, c: mm + e * kg * ld, ldc: ld, beta: 0)
                                     }
                                 }
-                                lap(1)
+                                clock.lap(1)
                                 outputTransform(mm, tiles: first..<(first + count), into: yg, firstChannel: g * kg)
-                                lap(2)
+                                clock.lap(2)
                                 first += count
                             }
                         }
@@ -287,11 +279,4 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
             }
         }
     }
-}
-
-/// A prepared convolution that accounts for its time by phase (Winograd: input transform,
-/// multiply, output transform), summed over the runs since the last reset.
-public protocol PhaseTimed: AnyObject {
-    func resetPhaseTimes()
-    var phaseSeconds: [(String, Double)] { get }
 }
