@@ -19,7 +19,13 @@ public struct AlgorithmRegistry: Sendable {
         WinogradConvolution.f4x4,
         WinogradConvolution.f6x6,
         FFTConvolution(),
+        FFTTiledConvolution(),
     ])
+
+    /// Every algorithm a command accepts by name: the standard ones, plus fixed-parameter variants
+    /// that exist to be measured against the standard choice (fft-tiled with its transform size
+    /// forced to 8, 16 or 32). Default runs use `standard` only.
+    public static let named = AlgorithmRegistry(standard.algorithms + [8, 16, 32].map { FFTTiledConvolution(tile: $0) })
 
     public var names: [String] { algorithms.map(\.name) }
 

@@ -34,3 +34,13 @@ struct PhaseClock {
 
     var seconds: [(String, Double)] { zip(names, nanoseconds).map { ($0, Double($1) * 1e-9) } }
 }
+
+/// A `PhaseTimed` preparation that keeps its times in a `PhaseClock`.
+protocol PhaseClocked: PhaseTimed {
+    var clock: PhaseClock { get set }
+}
+
+extension PhaseClocked {
+    func resetPhaseTimes() { clock.reset() }
+    var phaseSeconds: [(String, Double)] { clock.seconds }
+}

@@ -25,13 +25,13 @@ struct AccuracyCommand: ParsableCommand {
 
     func validate() throws {
         if threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
-        for name in algorithms { _ = try AlgorithmRegistry.standard.algorithm(named: name) }
+        for name in algorithms { _ = try AlgorithmRegistry.named.algorithm(named: name) }
     }
 
     func run() throws {
         let registry = AlgorithmRegistry.standard
         let names = algorithms.isEmpty ? registry.names.filter { $0.hasPrefix("winograd") } + ["im2col-gemm"] : algorithms
-        let chosen = try names.map { try registry.algorithm(named: $0) }
+        let chosen = try names.map { try AlgorithmRegistry.named.algorithm(named: $0) }
         let layers = try shapes.map { try Suite.shapes(file: $0, mode: .convolution).layers } ?? AccuracyStudy.threeByThreeShapes()
         let rows = try AccuracyStudy.measure(layers, algorithms: chosen, threads: threads) { message in
             FileHandle.standardError.write(Data("… \(message)\n".utf8))

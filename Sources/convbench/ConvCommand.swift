@@ -28,7 +28,7 @@ struct ConvCommand: ParsableCommand {
 
     func run() throws {
         let parsed = try options.parse().descriptor
-        let algo = try AlgorithmRegistry.standard.algorithm(named: algorithm)
+        let algo = try AlgorithmRegistry.named.algorithm(named: algorithm)
         let conv = try parsed.withBias(bias != nil)
         let x = try load(input, as: "input", expected: conv.inputShape)
         let w = try load(weight, as: "weight", expected: conv.weightShape)

@@ -50,7 +50,7 @@ struct GateCommand: ParsableCommand {
                 guard let li = new.layers.firstIndex(where: { $0.caseLine == f.caseLine }),
                       let ai = new.layers[li].algorithms.firstIndex(where: { $0.algorithm == f.algorithm }) else { continue }
                 let conv = try ConvCase(parsing: f.caseLine).descriptor
-                let algorithm = try AlgorithmRegistry.standard.algorithm(named: f.algorithm)
+                let algorithm = try AlgorithmRegistry.named.algorithm(named: f.algorithm)
                 let again = LayerBenchmark(algorithms: [algorithm], threads: t, policy: policy, calibration: calibration,
                                            checkDeterminism: false).run(name: f.layer, conv: conv)
                 if var timing = again.algorithms.first, let run = timing.run {

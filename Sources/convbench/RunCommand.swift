@@ -61,8 +61,8 @@ struct RunCommand: ParsableCommand {
         if try inputSize() != nil && suite?.model == nil {
             throw ValidationError("--input applies to model suites (deeplab, xception, deeplab-paper, deeplabv3plus)")
         }
-        for name in algorithms where !AlgorithmRegistry.standard.names.contains(name) {
-            throw ValidationError("unknown algorithm '\(name)' (known: \(AlgorithmRegistry.standard.names.joined(separator: ", ")))")
+        for name in algorithms where !AlgorithmRegistry.named.names.contains(name) {
+            throw ValidationError("unknown algorithm '\(name)' (known: \(AlgorithmRegistry.named.names.joined(separator: ", ")))")
         }
     }
 
@@ -88,7 +88,7 @@ struct RunCommand: ParsableCommand {
         var policy: TimingPolicy = quick ? .quick : .standard
         if let timeLimit { policy.budget = timeLimit }
         let registry = AlgorithmRegistry.standard
-        let selected = algorithms.isEmpty ? registry.algorithms : try algorithms.map { try registry.algorithm(named: $0) }
+        let selected = algorithms.isEmpty ? registry.algorithms : try algorithms.map { try AlgorithmRegistry.named.algorithm(named: $0) }
         let folder = out ?? Self.defaultFolder(suite: chosen.name)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
 

@@ -27,14 +27,14 @@ struct VerifyCommand: ParsableCommand {
         if cases < 1 { throw ValidationError("--cases must be at least 1, got \(cases)") }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1, got \(t)") }
         if let t = timeLimit, !(t > 0) { throw ValidationError("--time-limit must be positive, got \(t)") }
-        for name in algorithms where !AlgorithmRegistry.standard.names.contains(name) {
-            throw ValidationError("unknown algorithm '\(name)' (known: \(AlgorithmRegistry.standard.names.joined(separator: ", ")))")
+        for name in algorithms where !AlgorithmRegistry.named.names.contains(name) {
+            throw ValidationError("unknown algorithm '\(name)' (known: \(AlgorithmRegistry.named.names.joined(separator: ", ")))")
         }
     }
 
     func run() throws {
         let registry = AlgorithmRegistry.standard
-        let chosen = algorithms.isEmpty ? registry.algorithms : try algorithms.map { try registry.algorithm(named: $0) }
+        let chosen = algorithms.isEmpty ? registry.algorithms : try algorithms.map { try AlgorithmRegistry.named.algorithm(named: $0) }
         var options = VerifyEngine.Options()
         options.cases = cases
         options.seed = seed

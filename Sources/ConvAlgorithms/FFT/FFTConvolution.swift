@@ -107,7 +107,7 @@ public struct FFTConvolution: ConvolutionAlgorithm {
         var totalBytes: Int { (2 * spectraCount + sharedFloats + workers * workerFloats) * MemoryLayout<Float>.stride }
     }
 
-    final class Prepared: PreparedConvolution, WorkspaceExposing, PhaseTimed {
+    final class Prepared: PreparedConvolution, WorkspaceExposing, PhaseClocked {
         let descriptor: ConvDescriptor
         let g: Geometry
         let threads: Int
@@ -216,9 +216,6 @@ public struct FFTConvolution: ConvolutionAlgorithm {
 
         var workspaceBytes: Int { spectra.bytes + buffers.bytes + scratch.bytes }
         var workspaces: [Workspace] { [buffers, scratch] }
-
-        func resetPhaseTimes() { clock.reset() }
-        var phaseSeconds: [(String, Double)] { clock.seconds }
 
         func run(_ input: Tensor, into output: inout Tensor) throws {
             try checkRun(input, output)

@@ -61,7 +61,7 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
         return Prepared(conv, transform: transform, weights: weights, bias: conv.hasBias ? bias : nil, threads: options.threads)
     }
 
-    final class Prepared: PreparedConvolution, WorkspaceExposing, PhaseTimed {
+    final class Prepared: PreparedConvolution, WorkspaceExposing, PhaseClocked {
         let descriptor: ConvDescriptor
         let threads: Int
         let m: Int, alpha: Int, xi: Int
@@ -120,9 +120,6 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
 
         var workspaceBytes: Int { kernels.bytes + matrices.bytes + scratch.bytes }
         var workspaces: [Workspace] { [matrices, scratch] }
-
-        func resetPhaseTimes() { clock.reset() }
-        var phaseSeconds: [(String, Double)] { clock.seconds }
 
         func run(_ input: Tensor, into output: inout Tensor) throws {
             try checkRun(input, output)
