@@ -22,7 +22,9 @@ public enum MixedMagnitudes {
         let taps = c.kernelHeight * c.kernelWidth
         let oh = c.outHeight, ow = c.outWidth, p = oh * ow
         // Σ_taps |w| per (output channel, input channel of its group): kg × cg per group.
-        let planeNorms = mixing == .wholePlane || c.transposed
+        // Mixing algorithms (Winograd, FFT) are forward only; transposed weights are IOHW.
+        precondition(!c.transposed, "mixed magnitudes are defined for forward convolution")
+        let planeNorms = mixing == .wholePlane
         let wsum: [Float] = weights.withUnsafeBufferPointer { w in
             (0..<(c.outChannels * cg)).map { i in
                 planeNorms ? Float((0..<taps).reduce(0.0) { $0 + Double(w[i * taps + $1]) * Double(w[i * taps + $1]) }.squareRoot())
@@ -69,7 +71,7 @@ public enum MixedMagnitudes {
     private static func boxSums(_ mixing: ErrorModel.Mixing, _ c: ConvDescriptor, _ x: UnsafePointer<Float>,
                                 into boxes: inout [Float], at offset: Int) {
         let ih = c.inHeight, iw = c.inWidth, oh = c.outHeight, ow = c.outWidth
-        guard case let .outputTile(m) = mixing, !c.transposed else {
+        guard case let .outputTile(m) = mixing else {
             var squares = 0.0
             for i in 0..<(ih * iw) { squares += Double(x[i]) * Double(x[i]) }
             for i in 0..<(oh * ow) { boxes[offset + i] = Float(squares.squareRoot()) }

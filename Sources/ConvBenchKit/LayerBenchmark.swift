@@ -80,14 +80,21 @@ public struct LayerBenchmark {
     public var policy: TimingPolicy
     public var calibration: Calibration
     public var checkDeterminism: Bool
+    /// Flush the caches before every timed repetition (`CacheFlusher`); warm cache otherwise.
+    public var coldCache: Bool
+    /// Collect a gperftools CPU profile of the timed repetitions only (the profiler must have
+    /// been started, `CPUProfile.start`; it is enabled around each timed region).
+    public var profileTimedRegion: Bool
 
     public init(algorithms: [any ConvolutionAlgorithm], threads: Int, policy: TimingPolicy, calibration: Calibration,
-                checkDeterminism: Bool = true) {
+                checkDeterminism: Bool = true, coldCache: Bool = false, profileTimedRegion: Bool = false) {
         self.algorithms = algorithms
         self.threads = threads
         self.policy = policy
         self.calibration = calibration
         self.checkDeterminism = checkDeterminism
+        self.coldCache = coldCache
+        self.profileTimedRegion = profileTimedRegion
     }
 
     public func run(name: String, conv: ConvDescriptor, occurrences: Int = 1, seed: UInt64 = 42) -> LayerResult {
@@ -136,7 +143,9 @@ public struct LayerBenchmark {
             let before = Heap.allocatedBytes()
             try p.run(x, into: &y)
             t.heapGrowthBytes = Heap.allocatedBytes().flatMap { after in before.map { after - $0 } }
-            let stats = try policy.measure { try p.run(x, into: &y) }
+            if profileTimedRegion { CPUProfile.enable() }
+            defer { if profileTimedRegion { CPUProfile.disable() } }
+            let stats = try policy.measure(between: coldCache ? { CacheFlusher.shared.flush() } : nil) { try p.run(x, into: &y) }
             t.run = stats
             let gflops = Double(conv.flops) / stats.median / 1e9
             t.gflops = gflops

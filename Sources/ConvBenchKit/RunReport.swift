@@ -19,7 +19,7 @@ public struct RunReport: Codable, Sendable {
     public var model: ModelInfo?
     public var endToEnd: [EndToEndResult]?
 
-    public init(suite: String, command: String, threads: Int, policy: TimingPolicy, calibration: Calibration,
+    public init(suite: String, command: String, threads: Int, policy: TimingPolicy, coldCache: Bool = false, calibration: Calibration,
                 layers: [LayerResult], model: ModelInfo? = nil, endToEnd: [EndToEndResult]? = nil) {
         self.model = model
         self.endToEnd = endToEnd
@@ -32,7 +32,7 @@ public struct RunReport: Codable, Sendable {
         self.threads = threads
         self.policy = policy
         measurementMethod = """
-            Warm cache: inputs and weights stay resident between repetitions. No thread pinning. \
+            \(coldCache ? "Cold cache: 256 MiB are written and read before every timed repetition, so inputs, weights and workspace start in memory." : "Warm cache: inputs and weights stay resident between repetitions.") No thread pinning. \
             Per layer and algorithm: prepare is timed once, apart; the output is judged against the \
             float64 reference (or a second algorithm above \(OutputChecker.referenceMACLimit) MACs) before \
             timing; then \(policy.warmup) warm-up run(s) and repetitions until at least \

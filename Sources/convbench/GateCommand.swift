@@ -21,11 +21,14 @@ struct GateCommand: ParsableCommand {
     @Flag(help: "Re-measure suspected regressions with this build before failing.") var confirm = false
     @Option(help: "Threads for --confirm re-measurements (default: the current report's).") var threads: Int?
 
-    func threshold() throws -> Double {
-        let t = maxRegression.trimmingCharacters(in: .whitespaces)
+    func threshold() throws -> Double { try Self.parseThreshold(maxRegression) }
+
+    /// "10%" or "0.1" → 0.1.
+    static func parseThreshold(_ text: String) throws -> Double {
+        let t = text.trimmingCharacters(in: .whitespaces)
         let value = t.hasSuffix("%") ? Double(t.dropLast()).map { $0 / 100 } : Double(t)
         guard let v = value, v >= 0, v < 10 else {
-            throw ValidationError("--max-regression must be a fraction or a percentage like 10%, got '\(maxRegression)'")
+            throw ValidationError("--max-regression must be a fraction or a percentage like 10%, got '\(text)'")
         }
         return v
     }

@@ -23,6 +23,14 @@ struct RunCommand: ParsableCommand {
 
     @Option(help: "Input size HxW for model suites (default: the model's own, e.g. 512x512 for deeplab).") var input: String?
     @Option(help: "Images per batch for model suites.") var batch = 1
+    @Flag(name: .customLong("cold-cache"), help: "Flush the caches (256 MiB written and read) before every timed repetition.")
+    var coldCache = false
+    @Option(name: .customLong("cpu-profile"), help: "Write a gperftools CPU profile of the timed repetitions to FILE (read it with pprof).")
+    var cpuProfile: String?
+    @Option(help: "Gate this run against a baseline report.json right after it (exit 1 on regression; see convbench gate).")
+    var baseline: String?
+    @Option(name: .customLong("max-regression"), help: "Threshold for --baseline, e.g. 10% (default 10%).")
+    var maxRegression: String = "10%"
     @Option(name: .customLong("fftw-plan"), help: "FFTW planning rigor for the FFT algorithms: estimate (default) or measure.")
     var fftwPlan: FFTPlanner.Rigor = .estimate
     @Option(name: .customLong("fftw-wisdom"), help: "FFTW wisdom file: loaded first when it exists, saved (atomically) after the run.")
@@ -54,6 +62,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func validate() throws {
+        _ = try GateCommand.parseThreshold(maxRegression)
         if threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         if let t = timeLimit, !(t > 0) { throw ValidationError("--time-limit must be positive, got \(t)") }
         if (suite == nil) == (shapes == nil) { throw ValidationError("give exactly one of --suite and --shapes") }
@@ -67,6 +76,13 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        // A missing or unreadable baseline fails before hours of timing, not after.
+        let baselineReport = try baseline.map { try RunReport.load(path: $0) }
+        let threshold = try GateCommand.parseThreshold(maxRegression)
+        if let cpuProfile, !CPUProfile.start(path: cpuProfile) {
+            throw ValidationError("--cpu-profile: cannot write a profile to '\(cpuProfile)'")
+        }
+        defer { if cpuProfile != nil { CPUProfile.stop() } }
         FFTPlanner.shared.rigor = fftwPlan
         if let fftwWisdom, FileManager.default.fileExists(atPath: fftwWisdom) {
             try FFTPlanner.shared.importWisdom(from: fftwWisdom)
@@ -97,7 +113,7 @@ struct RunCommand: ParsableCommand {
         let calibration = Calibration.measure(threads: threads, policy: policy)
         // --quick skips the bitwise determinism re-runs (two more runs per layer and algorithm).
         let bench = LayerBenchmark(algorithms: selected, threads: threads, policy: policy, calibration: calibration,
-                                   checkDeterminism: !quick)
+                                   checkDeterminism: !quick, coldCache: coldCache, profileTimedRegion: cpuProfile != nil)
         var results: [LayerResult] = []
         for (i, layer) in chosen.layers.enumerated() {
             progress.update(done: i, note: layer.name)
@@ -116,7 +132,7 @@ struct RunCommand: ParsableCommand {
         }
         progress.finish()
         let report = RunReport(suite: chosen.name, command: CommandLine.arguments.joined(separator: " "),
-                               threads: threads, policy: policy, calibration: calibration, layers: results,
+                               threads: threads, policy: policy, coldCache: coldCache, calibration: calibration, layers: results,
                                model: modelInfo, endToEnd: endToEnd)
         if let fftwWisdom { try FFTPlanner.shared.exportWisdom(to: fftwWisdom) }
         try AtomicFile.write(report.jsonData(), to: folder + "/report.json")
@@ -124,6 +140,11 @@ struct RunCommand: ParsableCommand {
         try AtomicFile.write(Data(report.html().utf8), to: folder + "/report.html")
         print(report.markdownSummary())
         print("Reports: \(folder)/report.json, \(folder)/layers.csv, \(folder)/report.html")
+        if let baselineReport {
+            let result = RegressionGate(threshold: threshold).compare(baseline: baselineReport, current: report)
+            print(result.text, terminator: "")
+            if !result.passed { throw ExitCode(1) }
+        }
     }
 
     static func defaultFolder(suite: String) -> String {

@@ -51,6 +51,37 @@ import Testing
         #expect(badFlag.status == 2)
         let render = try CLI.run(["render", slowed, "--out", dir.appendingPathComponent("r").path])
         #expect(render.status == 0)
+
+        // --baseline gates right after the run. Timing noise on these tiny layers is large, so the
+        // pass case uses a wide threshold and the fail case a baseline made 1,000× faster.
+        let again = try CLI.run(["run", "--shapes", shapes.path, "--quick", "--threads", "1",
+                                 "--out", dir.appendingPathComponent("again").path,
+                                 "--baseline", out + "/report.json", "--max-regression", "900%"])
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        #expect(again.stdout.contains("gate passed"))
+        for i in layers.indices {
+            var algorithms = layers[i]["algorithms"] as! [[String: Any]]
+            for j in algorithms.indices {
+                guard var run = algorithms[j]["run"] as? [String: Any] else { continue }
+                run["samples"] = (run["samples"] as! [Double]).map { $0 * 0.001 }
+                algorithms[j]["run"] = run
+            }
+            layers[i]["algorithms"] = algorithms
+        }
+        json["layers"] = layers
+        let fast = dir.appendingPathComponent("fast.json").path
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: fast))
+        // Cold cache and a CPU profile of the timed region, on the same run.
+        let profile = dir.appendingPathComponent("run.prof").path
+        let cold = try CLI.run(["run", "--shapes", shapes.path, "--quick", "--threads", "1", "--cold-cache",
+                                "--cpu-profile", profile, "--out", dir.appendingPathComponent("cold").path, "--baseline", fast])
+        #expect(cold.status == 1 && cold.stdout.contains("REGRESSED"), "\(cold.stdout)\(cold.stderr)")
+        let method = try String(contentsOfFile: dir.appendingPathComponent("cold/report.json").path, encoding: .utf8)
+        #expect(method.contains("Cold cache"))
+        let size = (try FileManager.default.attributesOfItem(atPath: profile)[.size] as? Int) ?? 0
+        #expect(size > 0)
+        let missingBaseline = try CLI.run(["run", "--shapes", shapes.path, "--quick", "--baseline", "/nonexistent.json"])
+        #expect(missingBaseline.status == 2)
     }
 
     @Test func runRejectsBadInput() throws {

@@ -80,6 +80,19 @@ import Testing
         #expect(FFTTiledConvolution(tile: 16).support(for: wide).isSupported)
     }
 
+    @Test func underATightCapASmallerTileIsPickedBeforeAnythingIsAllocated() throws {
+        let conv = try ConvCase(parsing: "mb1ic256ih64oc256kh3ph1bias0").descriptor
+        #expect(FFTTiledConvolution.transformSize(for: conv) == 16)    // 75 MiB of spectra
+        let cap = 50 << 20
+        let p = try FFTTiledConvolution().prepare(conv, weights: Tensor(shape: conv.weightShape), bias: nil,
+                                                  options: AlgorithmOptions(threads: 2, memoryCapBytes: cap))
+        #expect(p.workspaceBytes <= cap)
+        #expect {
+            _ = try FFTTiledConvolution().prepare(conv, weights: Tensor(shape: conv.weightShape), bias: nil,
+                                                  options: AlgorithmOptions(threads: 2, memoryCapBytes: 1 << 20))
+        } throws: { "\($0)".contains("over the memory cap of 1 MiB") }
+    }
+
     @Test func theCostModelPicksSmallTilesForSmallMapsAndLargeForLargeKernels() throws {
         // Measured (README): 256 channels at 14×14 ran fastest with 8-point tiles, 11×11 kernels with 32.
         let small = try ConvCase(parsing: "mb1ic256ih14oc256kh3ph1").descriptor

@@ -88,7 +88,7 @@ public struct FFTConvolution: ConvolutionAlgorithm {
             classColumns = c.dilationHeight * ((nw / 2) / mw + 1)
             // X (F × Cin complex), Y (F × Cout complex), the output planes.
             sharedFloats = 2 * freq * (c.inChannels + c.outChannels) + c.outChannels * plane
-            let chunk = min(FFTConvolution.channelChunk, max(c.inChannels, c.outChannels))
+            let chunk = min(FFTConvolution.channelChunk, c.inChannels)
             workerFloats = max(chunk * (plane + 2 * freq),
                                2 * classColumns * (c.inChannelsPerGroup + c.outChannelsPerGroup))
         }
@@ -167,7 +167,8 @@ public struct FFTConvolution: ConvolutionAlgorithm {
             let cg = c.inChannelsPerGroup, kg = c.outChannelsPerGroup
             let kernels = c.groups * kg * cg
             let plane = g.mh * g.mw, half = g.mh * (g.mw / 2 + 1)
-            let chunk = min(kernels, 4096)
+            // Chunks of at most 64 MiB of planes and half spectra.
+            let chunk = max(1, min(kernels, (64 << 20) / ((plane + 2 * half) * MemoryLayout<Float>.stride)))
             let plan = try FFTPlanner.shared.plan(.init(forward: true, height: g.mh, width: g.mw, count: chunk,
                                                         realDistance: plane, complexStride: 1, complexDistance: half, rigor: .estimate))
             let real = Workspace(count: chunk * plane)
@@ -247,7 +248,8 @@ public struct FFTConvolution: ConvolutionAlgorithm {
             let c = descriptor, g = g, plane = g.plane, freq = g.frequencies
             let chunk = min(FFTConvolution.channelChunk, c.inChannels)
             let chunks = (c.inChannels + chunk - 1) / chunk
-            let rows = min(c.inHeight, g.nh - c.padTop), cols = min(c.inWidth, g.nw - c.padLeft)
+            // `period` makes N hold front padding + input, so every input row and column fits.
+            let rows = c.inHeight, cols = c.inWidth
             let shared = UncheckedSendable((image, x, scratch.pointer))
             parallelForWorkers(threads: threads, count: chunks) { worker, range in
                 let (image, x, s) = shared.value
@@ -257,11 +259,9 @@ public struct FFTConvolution: ConvolutionAlgorithm {
                     for j in 0..<count {
                         let dst = planes + j * plane
                         dst.update(repeating: 0, count: plane)
-                        if rows > 0 && cols > 0 {
-                            for r in 0..<rows {
-                                (dst + (c.padTop + r) * g.nw + c.padLeft)
-                                    .update(from: image + ((first + j) * c.inHeight + r) * c.inWidth, count: cols)
-                            }
+                        for r in 0..<rows {
+                            (dst + (c.padTop + r) * g.nw + c.padLeft)
+                                .update(from: image + ((first + j) * c.inHeight + r) * c.inWidth, count: cols)
                         }
                     }
                     spectrum.withMemoryRebound(to: fftwf_complex.self, capacity: count * freq) { out in
@@ -325,7 +325,7 @@ public struct FFTConvolution: ConvolutionAlgorithm {
             let c = descriptor, g = g, plane = g.nh * g.nw
             let scale = scale
             let shared = UncheckedSendable((y, planes, out))
-            parallelForWorkers(threads: outputChunks.count, count: outputChunks.count) { _, workers in
+            parallelFor(threads: outputChunks.count, count: outputChunks.count) { workers in
                 let (y, planes, out) = shared.value
                 for w in workers {
                     let range = self.outputChunks[w]

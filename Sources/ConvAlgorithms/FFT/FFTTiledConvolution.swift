@@ -44,14 +44,15 @@ public struct FFTTiledConvolution: ConvolutionAlgorithm {
     public func prepare(_ conv: ConvDescriptor, weights: Tensor, bias: Tensor?,
                         options: AlgorithmOptions) throws -> any PreparedConvolution {
         try checkPrepare(conv, weights: weights, bias: bias)
-        guard let g = Geometry.choose(conv, forced: tile, capBytes: .max) else {
+        // The cap and thread count of this preparation, checked before anything is allocated.
+        guard let g = Geometry.choose(conv, forced: tile, capBytes: options.memoryCapBytes, workers: options.threads) else {
+            if let smallest = Geometry.choose(conv, forced: tile, capBytes: .max, workers: options.threads) {
+                throw ConvolutionError.memoryCapExceeded(algorithm: name, neededBytes: smallest.bytes(conv, workers: options.threads),
+                                                         capBytes: options.memoryCapBytes)
+            }
             throw ConvolutionError.unsupported(algorithm: name, reason: support(for: conv).reason ?? "")
         }
-        let p = try Prepared(conv, g, weights: weights, bias: conv.hasBias ? bias : nil, threads: options.threads)
-        if p.workspaceBytes > options.memoryCapBytes {
-            throw ConvolutionError.memoryCapExceeded(algorithm: name, neededBytes: p.workspaceBytes, capBytes: options.memoryCapBytes)
-        }
-        return p
+        return try Prepared(conv, g, weights: weights, bias: conv.hasBias ? bias : nil, threads: options.threads)
     }
 
     struct Geometry {
@@ -80,14 +81,15 @@ public struct FFTTiledConvolution: ConvolutionAlgorithm {
         /// once per block at 6 flops a byte (about the machine's SGEMM rate over its memory
         /// bandwidth) — without that term one 16-point tile on a 14×14 map looked cheaper than nine
         /// 8-point ones and ran 1.4× slower (a matrix-vector product per frequency).
-        static func choose(_ c: ConvDescriptor, forced: Int?, capBytes: Int = AlgorithmOptions.defaultMemoryCapBytes) -> Geometry? {
+        static func choose(_ c: ConvDescriptor, forced: Int?, capBytes: Int = AlgorithmOptions.defaultMemoryCapBytes,
+                           workers: Int = 1) -> Geometry? {
             let spanH = (c.kernelHeight - 1) * c.dilationHeight, spanW = (c.kernelWidth - 1) * c.dilationWidth
             let rows = (c.outHeight - 1) * c.strideHeight + 1, cols = (c.outWidth - 1) * c.strideWidth + 1
             var best: (Double, Geometry)?
             for n in forced.map({ [$0] }) ?? [8, 16, 32] where n > spanH && n > spanW {
                 let th = min(n - spanH, rows), tw = min(n - spanW, cols)
                 let g = Geometry(n: n, th: th, tw: tw, tilesH: (rows + th - 1) / th, tilesW: (cols + tw - 1) / tw)
-                if g.bytes(c, workers: 1) > capBytes { continue }
+                if g.bytes(c, workers: workers) > capBytes { continue }
                 let log = Double(n.trailingZeroBitCount)
                 let transforms = Double(g.tiles * (c.inChannels + c.outChannels) * n * n) * 40 * log
                 let products = Double(g.tiles * g.frequencies * c.inChannelsPerGroup * c.outChannels) * 6

@@ -222,7 +222,8 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
                     }
                 }
             }
-            // Lanes past the block's last tile: zeros, so the padding lanes stay finite.
+            // Lanes past the block's last tile: zeroed so the input transform works on finite values;
+            // the SGEMM reads only `count` columns, and the output lanes past it are never scattered.
             let padded = (range.count + 7) / 8 * 8
             if padded > range.count {
                 for e in 0..<(a * a) {
