@@ -27,20 +27,8 @@ import Testing
         #expect(same.status == 0 && same.stdout.contains("gate passed"))
 
         // Slow every sample of `direct` by 30% in a copy.
-        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/report.json"))) as! [String: Any]
-        var layers = json["layers"] as! [[String: Any]]
-        for i in layers.indices {
-            var algorithms = layers[i]["algorithms"] as! [[String: Any]]
-            for j in algorithms.indices where algorithms[j]["algorithm"] as? String == "direct" {
-                var run = algorithms[j]["run"] as! [String: Any]
-                run["samples"] = (run["samples"] as! [Double]).map { $0 * 1.3 }
-                algorithms[j]["run"] = run
-            }
-            layers[i]["algorithms"] = algorithms
-        }
-        json["layers"] = layers
         let slowed = dir.appendingPathComponent("slowed.json").path
-        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: slowed))
+        try Self.scaleSamples(of: out + "/report.json", by: 1.3, only: "direct", into: slowed)
         let gate = try CLI.run(["gate", "--baseline", out + "/report.json", "--current", slowed, "--max-regression", "10%"])
         #expect(gate.status == 1)
         #expect(gate.stdout.contains("REGRESSED") && gate.stdout.contains("/ direct"))
@@ -59,18 +47,8 @@ import Testing
                                  "--baseline", out + "/report.json", "--max-regression", "900%"])
         #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
         #expect(again.stdout.contains("gate passed"))
-        for i in layers.indices {
-            var algorithms = layers[i]["algorithms"] as! [[String: Any]]
-            for j in algorithms.indices {
-                guard var run = algorithms[j]["run"] as? [String: Any] else { continue }
-                run["samples"] = (run["samples"] as! [Double]).map { $0 * 0.001 }
-                algorithms[j]["run"] = run
-            }
-            layers[i]["algorithms"] = algorithms
-        }
-        json["layers"] = layers
         let fast = dir.appendingPathComponent("fast.json").path
-        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: fast))
+        try Self.scaleSamples(of: out + "/report.json", by: 0.001, into: fast)
         // Cold cache and a CPU profile of the timed region, on the same run.
         let profile = dir.appendingPathComponent("run.prof").path
         let cold = try CLI.run(["run", "--shapes", shapes.path, "--quick", "--threads", "1", "--cold-cache",
@@ -82,6 +60,23 @@ import Testing
         #expect(size > 0)
         let missingBaseline = try CLI.run(["run", "--shapes", shapes.path, "--quick", "--baseline", "/nonexistent.json"])
         #expect(missingBaseline.status == 2)
+    }
+
+    /// Writes a copy of a report with the timing samples of `only` (or of every algorithm) scaled.
+    static func scaleSamples(of report: String, by factor: Double, only: String? = nil, into copy: String) throws {
+        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as! [String: Any]
+        var layers = json["layers"] as! [[String: Any]]
+        for i in layers.indices {
+            var algorithms = layers[i]["algorithms"] as! [[String: Any]]
+            for j in algorithms.indices where only == nil || algorithms[j]["algorithm"] as? String == only {
+                guard var run = algorithms[j]["run"] as? [String: Any] else { continue }
+                run["samples"] = (run["samples"] as! [Double]).map { $0 * factor }
+                algorithms[j]["run"] = run
+            }
+            layers[i]["algorithms"] = algorithms
+        }
+        json["layers"] = layers
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: copy))
     }
 
     @Test func runRejectsBadInput() throws {
