@@ -1,3 +1,4 @@
+import ConvCore
 import Foundation
 
 /// A self-contained HTML page (inline CSS and SVG, no scripts, no network) rendered from the report.
@@ -178,12 +179,3 @@ func fmt(_ v: Double?, _ scale: Double = 1, _ format: String = "%.1f") -> String
     v.map { String(format: format, $0 * scale) } ?? "–"
 }
 
-func grouped(_ n: Int) -> String {
-    let digits = String(n.magnitude)
-    var out = ""
-    for (i, ch) in digits.enumerated() {
-        if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
-        out.append(ch)
-    }
-    return (n < 0 ? "-" : "") + out
-}

@@ -1,3 +1,4 @@
+import ConvCore
 import Foundation
 
 /// Text, CSV and JSON forms of a model report. Shapes print as `1x256x64x64`; a window size,
@@ -110,13 +111,3 @@ extension ModelReport {
     }
 }
 
-/// 163579428864 → "163,579,428,864".
-func grouped(_ n: Int) -> String {
-    let digits = String(n.magnitude)
-    var out = ""
-    for (i, ch) in digits.enumerated() {
-        if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
-        out.append(ch)
-    }
-    return (n < 0 ? "-" : "") + out
-}
