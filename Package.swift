@@ -72,7 +72,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ConvBenchKitTests",
-            dependencies: ["ConvCore", "ConvAlgorithms", "ConvBenchKit"]
+            dependencies: ["ConvCore", "ConvAlgorithms", "ConvBenchKit", "ConvModels"]
         ),
         .testTarget(
             name: "ConvModelsTests",

@@ -59,6 +59,8 @@ public struct ModelInfo: Codable, Sendable {
     public var parameters: Int
     /// Per block (the first component of the layer names): conv MACs and parameters.
     public var blocks: [BlockInfo]
+    /// Forward passes of the selected table that were timed node by node for `BlockInfo.forward*`.
+    public var profiledPasses: Int?
 }
 
 public struct BlockInfo: Codable, Sendable {
@@ -67,19 +69,22 @@ public struct BlockInfo: Codable, Sendable {
     public var parameters: Int
     /// Time of the block's convolutions under the selected table (sum of per-layer medians).
     public var selectedSeconds: Double?
+    /// Measured inside forward passes of the selected table (median over the profiled passes):
+    /// every node of the block, and its convolutions alone (their ReLU included).
+    public var forwardSeconds: Double?
+    public var forwardConvSeconds: Double?
+}
+
+/// The forward passes of a model suite and, for the selected table, each node's time.
+public struct EndToEndRun: Sendable {
+    public var results: [EndToEndResult]
+    /// Median seconds per graph node over `profiledPasses` node-timed passes of the selected table.
+    public var nodeSeconds: [Double]?
+    public var profiledPasses: Int
 }
 
 extension ModelSuite {
-    /// Block of a layer name: torchvision "backbone.layer3.0.conv2" → "backbone.layer3";
-    /// Keras "block5_sepconv1" → "block5".
-    static func block(of name: String) -> String {
-        let parts = name.split(separator: ".")
-        if parts.count >= 2 { return parts[0] + "." + parts[1] }
-        if let u = name.firstIndex(of: "_") { return String(name[..<u]) }
-        return name
-    }
-
-    public func info(selected layers: [LayerResult]) -> ModelInfo {
+    public func info(selected layers: [LayerResult], nodeSeconds: [Double]? = nil, profiledPasses: Int? = nil) -> ModelInfo {
         var blocks: [String: BlockInfo] = [:]
         var order: [String] = []
         var seconds: [ConvDescriptor: Double] = [:]
@@ -90,25 +95,33 @@ extension ModelSuite {
             }
         }
         var macs = 0, params = 0
-        for (_, node, layer) in graph.convolutions {
+        let timed = nodeSeconds?.count == graph.nodes.count ? nodeSeconds : nil
+        for (i, node) in graph.nodes.enumerated().dropFirst() {
+            let b = node.block
+            if blocks[b] == nil {
+                blocks[b] = BlockInfo(name: b, macs: 0, parameters: 0, selectedSeconds: 0,
+                                      forwardSeconds: timed == nil ? nil : 0, forwardConvSeconds: timed == nil ? nil : 0)
+                order.append(b)
+            }
+            if let timed { blocks[b]!.forwardSeconds! += timed[i] }
+            guard case let .convolution(layer) = node.op else { continue }
             let conv = layer.deployedDescriptor
-            let b = Self.block(of: node.name)
-            if blocks[b] == nil { blocks[b] = BlockInfo(name: b, macs: 0, parameters: 0, selectedSeconds: 0); order.append(b) }
             blocks[b]!.macs += conv.multiplyAccumulates
             blocks[b]!.parameters += conv.parameterCount
             if let s = seconds[conv] { blocks[b]!.selectedSeconds! += s }
+            if let timed { blocks[b]!.forwardConvSeconds! += timed[i] }
             macs += conv.multiplyAccumulates
             params += conv.parameterCount
         }
         return ModelInfo(name: model.rawValue, input: graph.inputShape, convolutions: graph.convolutions.count,
                          uniqueShapes: suite.layers.count, convMACs: macs, parameters: params,
-                         blocks: order.map { blocks[$0]! })
+                         blocks: order.map { blocks[$0]! }, profiledPasses: timed == nil ? nil : profiledPasses)
     }
 
     /// Times forward passes: the selected table, then each single algorithm that covers every layer.
     /// `singles` false times only the selected table and im2col-gemm (its comparison baseline).
     public func endToEnd(selected layers: [LayerResult], algorithms: [any ConvolutionAlgorithm], threads: Int,
-                         policy timing: TimingPolicy, singles: Bool = true) -> [EndToEndResult] {
+                         policy timing: TimingPolicy, singles: Bool = true, profiledPasses: Int = 3) -> EndToEndRun {
         var table: [String: String] = [:]
         for l in layers {
             guard let choice = l.selected, let conv = suite.layers.first(where: { $0.conv.caseLine == l.caseLine })?.conv
@@ -132,6 +145,7 @@ extension ModelSuite {
         }
         var baseline: [Float]?
         var timed: [EndToEndResult] = []
+        var nodeSeconds: [Double]?
         // im2col-gemm first when present, so the others are compared with it.
         configurations.sort { ($0.0 == "im2col-gemm" ? 0 : 1) < ($1.0 == "im2col-gemm" ? 0 : 1) }
         for (name, policy) in configurations {
@@ -151,6 +165,16 @@ extension ModelSuite {
                 r.millisecondsPerImage = stats.median * 1e3 / Double(options.batch)
                 r.workspaceBytes = m.workspaceBytes
                 r.activationBytes = m.plan.arenaBytes
+                if name == "selected" && profiledPasses > 0 {
+                    // Apart from the timed passes, so the clock reads do not touch their figures.
+                    var passes: [[Double]] = []
+                    var seconds: [Double] = []
+                    for _ in 0..<profiledPasses {
+                        _ = try m.run(input, nodeSeconds: &seconds)
+                        passes.append(seconds)
+                    }
+                    nodeSeconds = graph.nodes.indices.map { i in TimingStats(samples: passes.map { $0[i] }).median }
+                }
                 let y = output[0].scalars
                 if let b = baseline {
                     let scale = b.map { abs($0) }.max() ?? 1
@@ -165,6 +189,7 @@ extension ModelSuite {
             timed.append(r)
         }
         // Report the selected table first.
-        return timed.sorted { ($0.policy == "selected" ? 0 : 1) < ($1.policy == "selected" ? 0 : 1) } + results
+        let ordered = timed.sorted { ($0.policy == "selected" ? 0 : 1) < ($1.policy == "selected" ? 0 : 1) } + results
+        return EndToEndRun(results: ordered, nodeSeconds: nodeSeconds, profiledPasses: profiledPasses)
     }
 }

@@ -12,7 +12,7 @@ extension RunReport {
             <title>ConvBench \(esc(suite))</title>
             <style>
             body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1200px;color:#222;padding:0 16px}
-            h1{font-size:22px;margin-bottom:4px} h2{font-size:17px;margin-top:32px;border-bottom:1px solid #ddd}
+            h1{font-size:22px;margin-bottom:4px} h2{font-size:17px;margin-top:32px;border-bottom:1px solid #ddd} h3{font-size:15px;margin-top:20px}
             table{border-collapse:collapse;font-size:12.5px;margin:8px 0} td,th{padding:3px 8px;border-bottom:1px solid #eee;text-align:right}
             td:first-child,th:first-child{text-align:left} th{background:#f6f6f6} code{font-size:11.5px}
             .meta td{text-align:left} .invalid{color:#b00;font-weight:600} .sel{font-weight:600}
@@ -49,6 +49,7 @@ extension RunReport {
         }
         h += "</table>"
 
+        h += networkSection()
         h += "<h2>Throughput by algorithm</h2>" + legend(algorithms) + throughputChart(algorithms)
         h += "<h2>Speed-up of the selected algorithm over im2col-gemm</h2>" + speedupChart()
         h += "<h2>Roofline</h2><p>Measured ceilings: SGEMM calibration (compute) and copy bandwidth × arithmetic intensity "

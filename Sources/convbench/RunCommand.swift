@@ -126,9 +126,10 @@ struct RunCommand: ParsableCommand {
             // A forward pass takes seconds: fewer repetitions than a layer.
             let passes = quick ? TimingPolicy(warmup: 1, minRepetitions: 2, maxRepetitions: 3, budget: 1)
                                : TimingPolicy(warmup: 1, minRepetitions: 3, maxRepetitions: 10, budget: 10)
-            endToEnd = modelSuite.endToEnd(selected: results, algorithms: selected, threads: threads, policy: passes,
-                                           singles: !quick)
-            modelInfo = modelSuite.info(selected: results)
+            let run = modelSuite.endToEnd(selected: results, algorithms: selected, threads: threads, policy: passes,
+                                          singles: !quick)
+            endToEnd = run.results
+            modelInfo = modelSuite.info(selected: results, nodeSeconds: run.nodeSeconds, profiledPasses: run.profiledPasses)
         }
         progress.finish()
         let report = RunReport(suite: chosen.name, command: CommandLine.arguments.joined(separator: " "),

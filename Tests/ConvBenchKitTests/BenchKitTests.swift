@@ -1,6 +1,7 @@
 import ConvAlgorithms
 import ConvBenchKit
 import ConvCore
+import ConvModels
 import Foundation
 import Testing
 
@@ -107,5 +108,34 @@ struct OffByOneElement: ConvolutionAlgorithm {
         let s = EquivalentGEMM.shape(conv)
         #expect(s.m == 3 && s.n == 100 && s.k == 36 && s.count == 6)
         #expect(2 * s.m * s.n * s.k * s.count == conv.flops)
+    }
+
+    /// A model suite's forward pass is profiled node by node; the blocks' measured times add up to
+    /// the profiled nodes, their MACs and parameters to the network's, and the HTML draws both.
+    @Test func modelSuiteReportsWhereTheForwardPassGoes() throws {
+        let suite = try ModelSuite(.deeplabv3Resnet50, ModelOptions(height: 33, width: 33), suiteName: "deeplab")
+        let bench = LayerBenchmark(algorithms: [Im2colGEMM(), PointwiseGEMM()], threads: 1, policy: .quick,
+                                   calibration: Self.calibration, checkDeterminism: false)
+        let layers = suite.suite.layers.map { bench.run(name: $0.name, conv: $0.conv, occurrences: $0.occurrences) }
+        let once = TimingPolicy(warmup: 0, minRepetitions: 1, maxRepetitions: 1, budget: 0)
+        let run = suite.endToEnd(selected: layers, algorithms: [Im2colGEMM(), PointwiseGEMM()], threads: 1, policy: once,
+                                 profiledPasses: 2)
+        let nodes = try #require(run.nodeSeconds)
+        #expect(nodes.count == suite.graph.nodes.count && nodes.dropFirst().allSatisfy { $0 > 0 })
+        let info = suite.info(selected: layers, nodeSeconds: nodes, profiledPasses: run.profiledPasses)
+        #expect(info.blocks.map(\.name) == ["backbone.stem", "backbone.layer1", "backbone.layer2", "backbone.layer3",
+                                            "backbone.layer4", "classifier.0 (ASPP)", "classifier (head)"])
+        let forward = info.blocks.compactMap(\.forwardSeconds).reduce(0, +)
+        #expect(abs(forward - nodes.reduce(0, +)) <= 1e-9 * max(1, forward))
+        #expect(info.blocks.allSatisfy { ($0.forwardConvSeconds ?? -1) > 0 && $0.forwardConvSeconds! <= $0.forwardSeconds! })
+        #expect(info.blocks.map(\.macs).reduce(0, +) == info.convMACs)
+        #expect(info.blocks.map(\.parameters).reduce(0, +) == info.parameters)
+        #expect(info.profiledPasses == 2)
+        let report = RunReport(suite: "deeplab", command: "test", threads: 1, policy: .quick, calibration: Self.calibration,
+                               layers: layers, model: info, endToEnd: run.results)
+        let html = report.html()
+        #expect(html.contains("Where the forward pass goes, by block") && html.contains("Parameters and multiply-accumulates by block"))
+        #expect(html.contains("classifier.0 (ASPP) convolutions:") && html.contains("backbone.layer4: \(grouped(info.blocks[4].macs)) MACs"))
+        #expect(html.contains("<td>selected</td>") && html.contains("<td>im2col-gemm</td>"))
     }
 }

@@ -54,3 +54,32 @@ import Testing
         #expect(at("classifier.0.convs.3.0").description.hasSuffix("x\(at("classifier.0.convs.3.0").pixels.width)"))
     }
 }
+
+/// Reports group time, parameters and FLOPs by `Node.block`: each model's blocks are its real
+/// parts, in execution order, and every node has one.
+@Suite struct ModelBlockTests {
+    func blocks(_ model: ModelName, _ size: Int) throws -> [String] {
+        let g = try ModelCatalog.build(model, ModelOptions(height: size, width: size))
+        var order: [String] = []
+        for n in g.nodes.dropFirst() where order.last != n.block {
+            #expect(!order.contains(n.block), "\(model): block \(n.block) comes back at \(n.name)")
+            order.append(n.block)
+        }
+        return order
+    }
+
+    @Test func xceptionBlocksAreKerasBlocks() throws {
+        // The shortcut `conv2d_1` and `add_1` belong to block 3, not to blocks of their own.
+        #expect(try blocks(.xception, 71) == (1...14).map { "block\($0)" } + ["top"])
+        let g = try ModelCatalog.build(.xception, ModelOptions(height: 71, width: 71))
+        #expect(g[g.id(named: "conv2d_1")!].block == "block3" && g[g.id(named: "add_1")!].block == "block3")
+    }
+
+    @Test func deeplabBlocksAreStagesAndHeads() throws {
+        #expect(try blocks(.deeplabv3Resnet50, 65) == ["backbone.stem", "backbone.layer1", "backbone.layer2", "backbone.layer3",
+                                                       "backbone.layer4", "classifier.0 (ASPP)", "classifier (head)"])
+        let plus = try blocks(.deeplabv3PlusXception65, 65)
+        #expect(plus.first == "entry_flow/stem" && plus.suffix(3) == ["aspp", "decoder", "logits"])
+        #expect(plus.contains("middle_flow/block1/unit_16") && plus.count == 1 + 3 + 16 + 2 + 3)
+    }
+}

@@ -14,12 +14,14 @@ enum DeepLabV3 {
             blocks: depth == 50 ? [3, 4, 6, 3] : [3, 4, 23, 3], replaceStrideWithDilation: [false, true, true]))
 
         var x = try aspp(&b, backbone.layer4, rates: [12, 24, 36], dropout: true)
+        b.block = "classifier (head)"
         x = try b.conv("classifier.1", x, outChannels: 256, kernel: 3, padding: .symmetric(1),
                        batchNorm: "classifier.2", relu: true)  // classifier.3
         x = try b.conv("classifier.4", x, outChannels: classes, kernel: 1, padding: .valid, bias: true)
         var outputs = [b.resizeBilinear("classifier.interpolate", x, height: height, width: width)]
 
         if aux {
+            b.block = "aux_classifier"
             var y = try b.conv("aux_classifier.0", backbone.layer3, outChannels: 256, kernel: 3, padding: .symmetric(1),
                                batchNorm: "aux_classifier.1", relu: true)  // aux_classifier.2
             y = b.dropout("aux_classifier.3", y)
@@ -35,6 +37,8 @@ enum DeepLabV3 {
     static func aspp(_ b: inout GraphBuilder, _ x: NodeID, rates: [Int], dropout: Bool,
                      prefix: String = "classifier.0") throws(ModelError) -> NodeID {
         let s = b.shape(x)
+        b.block = "\(prefix) (ASPP)"
+        defer { b.block = nil }
         var branches = [try b.conv("\(prefix).convs.0.0", x, outChannels: 256, kernel: 1, padding: .valid,
                                    batchNorm: "\(prefix).convs.0.1", relu: true)]
         for (i, rate) in rates.enumerated() {

@@ -18,6 +18,7 @@ enum DeepLabV3Paper {
         let backbone = try ResNetBackbone.build(&b, .init(
             blocks: [3, 4, 23, 3], replaceStrideWithDilation: [false, false, true], multiGrid: [1, 2, 4]))
         var x = try DeepLabV3.aspp(&b, backbone.layer4, rates: [6, 12, 18], dropout: false)
+        b.block = "classifier (head)"
         x = try b.conv("classifier.1", x, outChannels: classes, kernel: 1, padding: .valid, bias: true)
         x = b.resizeBilinear("classifier.interpolate", x, height: height, width: width)
         return b.finish(outputs: [x])

@@ -33,6 +33,7 @@ enum DeepLabV3PlusXception65 {
         var b = GraphBuilder(model: "deeplabv3plus-xception65", inputShape: [batch, 3, height, width], seed: seed,
                              batchNormEpsilon: 1e-3)
         let root = "xception_65"
+        b.block = "entry_flow/stem"
         var x = try b.conv("\(root)/entry_flow/conv1_1", b.input, outChannels: 32, kernel: 3, stride: 2,
                            padding: .fixed(extent: 3), batchNorm: "\(root)/entry_flow/conv1_1/BatchNorm", relu: true)
         x = try b.conv("\(root)/entry_flow/conv1_2", x, outChannels: 64, kernel: 3, padding: .same,
@@ -56,6 +57,7 @@ enum DeepLabV3PlusXception65 {
                        shortcut: .none, reluInside: true)
 
         b.batchNormEpsilon = 1e-5
+        b.block = "aspp"
         let features = b.shape(x)
         var branches: [NodeID] = []
         var pooled = b.globalAveragePool("image_pooling/global_pool", x)
@@ -74,6 +76,7 @@ enum DeepLabV3PlusXception65 {
         x = b.dropout("concat_projection_dropout", x)
 
         // Decoder at the low-level features' size (stride 4).
+        b.block = "decoder"
         let low = b.shape(lowLevel!)
         let projected = try b.conv("decoder/feature_projection0", lowLevel!, outChannels: 48, kernel: 1, padding: .valid,
                                    batchNorm: "decoder/feature_projection0/BatchNorm", relu: true)
@@ -81,6 +84,7 @@ enum DeepLabV3PlusXception65 {
         x = b.concat("decoder/concat", [x, projected])
         x = try splitSeparable(&b, "decoder/decoder_conv0", x, outChannels: 256, rate: 1)
         x = try splitSeparable(&b, "decoder/decoder_conv1", x, outChannels: 256, rate: 1)
+        b.block = "logits"
         x = try b.conv("logits/semantic", x, outChannels: classes, kernel: 1, padding: .valid, bias: true)
         x = b.resizeBilinear("logits/resize", x, height: height, width: width, alignCorners: true)
         return b.finish(outputs: [x])
@@ -100,6 +104,7 @@ enum DeepLabV3PlusXception65 {
     static func module(_ b: inout GraphBuilder, _ scope: String, _ x: NodeID, depths: [Int], stride: Int, rate: Int,
                        shortcut: Shortcut, reluInside: Bool, tap: inout NodeID?) throws(ModelError) -> NodeID {
         let m = "\(scope)/xception_module"
+        b.block = scope.split(separator: "/").dropFirst().joined(separator: "/")
         var y = x
         for i in 0..<3 {
             let s = i == 2 ? stride : 1

@@ -17,6 +17,7 @@ enum ResNetBackbone {
     /// Builds stem and four stages under `backbone.`; returns the outputs of stages 3 and 4.
     static func build(_ b: inout GraphBuilder, _ config: Configuration) throws(ModelError) -> (layer3: NodeID, layer4: NodeID) {
         precondition(config.blocks.count == 4 && config.replaceStrideWithDilation.count == 3)
+        b.block = "backbone.stem"
         var x = try b.conv("backbone.conv1", b.input, outChannels: 64, kernel: 7, stride: 2, padding: .symmetric(3),
                            batchNorm: "backbone.bn1", relu: true)  // backbone.relu
         x = try b.maxPool("backbone.maxpool", x, kernel: 3, stride: 2, padding: .symmetric(1))
@@ -24,6 +25,7 @@ enum ResNetBackbone {
         var dilation = 1
         var layer3 = x
         for stage in 0..<4 {
+            b.block = "backbone.layer\(stage + 1)"
             let planes = 64 << stage
             var stride = stage == 0 ? 1 : 2
             let previousDilation = dilation
@@ -43,6 +45,7 @@ enum ResNetBackbone {
             }
             if stage == 2 { layer3 = x }
         }
+        b.block = nil
         return (layer3, x)
     }
 

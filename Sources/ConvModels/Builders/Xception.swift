@@ -19,6 +19,7 @@ enum Xception {
         var x = b.input
 
         // Entry flow stem.
+        b.block = "block1"
         x = try b.conv("block1_conv1", x, outChannels: 32, kernel: 3, stride: 2, padding: .valid,
                        batchNorm: "block1_conv1_bn", relu: true)
         x = try b.conv("block1_conv2", x, outChannels: 64, kernel: 3, padding: .valid,
@@ -30,6 +31,7 @@ enum Xception {
 
         /// Two separable convolutions, a 3×3/2 max pool and a strided 1×1 shortcut (blocks 2–4, 13).
         func downsamplingBlock(_ block: Int, _ x: NodeID, _ c1: Int, _ c2: Int, preActivation: Bool) throws(ModelError) -> NodeID {
+            b.block = "block\(block)"
             var y = x
             if preActivation { y = b.relu("block\(block)_sepconv1_act", y) }
             y = try b.separable(depthwise: "block\(block)_sepconv1/depthwise", pointwise: "block\(block)_sepconv1/pointwise",
@@ -52,6 +54,7 @@ enum Xception {
 
         // Middle flow: eight residual blocks of three ReLU–separable–BN units.
         for block in 5...12 {
+            b.block = "block\(block)"
             var y = b.relu("block\(block)_sepconv1_act", x)
             for unit in 1...3 {
                 y = try b.separable(depthwise: "block\(block)_sepconv\(unit)/depthwise",
@@ -65,11 +68,13 @@ enum Xception {
 
         // Exit flow.
         x = try downsamplingBlock(13, x, 728, 1024, preActivation: true)
+        b.block = "block14"
         x = try b.separable(depthwise: "block14_sepconv1/depthwise", pointwise: "block14_sepconv1/pointwise", x,
                             outChannels: 1536, padding: .same, pointwiseBatchNorm: "block14_sepconv1_bn", pointwiseReLU: true)
         x = try b.separable(depthwise: "block14_sepconv2/depthwise", pointwise: "block14_sepconv2/pointwise", x,
                             outChannels: 2048, padding: .same, pointwiseBatchNorm: "block14_sepconv2_bn", pointwiseReLU: true)
         if includeTop {
+            b.block = "top"
             x = b.globalAveragePool("avg_pool", x)
             x = b.linear("predictions", x, outFeatures: classes)
             x = b.softmax("predictions/softmax", x)

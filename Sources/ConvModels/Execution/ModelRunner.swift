@@ -1,5 +1,6 @@
 import ConvAlgorithms
 import ConvCore
+import Dispatch
 
 /// Runs a model's forward pass. Everything that depends only on the graph, the weights and the
 /// policy happens once in `init`: every convolution is prepared (batch norm folded into its
@@ -61,6 +62,19 @@ public final class ModelRunner {
     /// The model's outputs for `input` (NCHW, the graph's input shape), in `graph.outputs` order,
     /// copied out of the activation arena.
     public func run(_ input: Tensor) throws -> [Tensor] {
+        try forward(input, record: nil)
+    }
+
+    /// A forward pass that also records each node's wall time (seconds, indexed like
+    /// `graph.nodes`; the input node's entry stays 0): where the time of the pass goes.
+    public func run(_ input: Tensor, nodeSeconds: inout [Double]) throws -> [Tensor] {
+        if nodeSeconds.count != graph.nodes.count { nodeSeconds = [Double](repeating: 0, count: graph.nodes.count) }
+        var seconds = nodeSeconds
+        defer { nodeSeconds = seconds }
+        return try forward(input) { seconds[$0] = $1 }
+    }
+
+    private func forward(_ input: Tensor, record: ((Int, Double) -> Void)?) throws -> [Tensor] {
         if input.shape != graph.inputShape {
             throw ConvolutionError.shapeMismatch(what: "model input", expected: graph.inputShape, actual: input.shape)
         }
@@ -68,7 +82,9 @@ public final class ModelRunner {
             let node = graph.nodes[i]
             let operands = node.inputs.map { $0.index == 0 ? input : values[$0.index] }
             let expected = values[i].baseAddress
+            let start = record == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             try compute(node, index: i, operands, into: &values[i])
+            record?(i, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
             // A view that had been copied would have written elsewhere (copy-on-write).
             precondition(values[i].baseAddress == expected, "\(node.name): output left the activation arena")
         }

@@ -10,6 +10,9 @@ public struct GraphBuilder {
     /// Batch-norm epsilon for layers added from now on (1e-5 PyTorch, 1e-3 Keras and TF slim).
     public var batchNormEpsilon: Double
     public private(set) var nodes: [Node]
+    /// The block that nodes appended from now on belong to (`Node.block`); nil derives it from the
+    /// node's name: `backbone.layer3.0.conv2` → `backbone.layer3`, `aspp1_depthwise` → `aspp1`.
+    public var block: String?
 
     /// `inputShape` is NCHW.
     public init(model: String, inputShape: [Int], seed: UInt64, batchNormEpsilon: Double) {
@@ -17,7 +20,7 @@ public struct GraphBuilder {
         self.model = model
         self.seed = seed
         self.batchNormEpsilon = batchNormEpsilon
-        nodes = [Node(name: "input", op: .input, inputs: [], outputShape: inputShape)]
+        nodes = [Node(name: "input", block: "input", op: .input, inputs: [], outputShape: inputShape)]
     }
 
     public var input: NodeID { NodeID(0) }
@@ -30,8 +33,14 @@ public struct GraphBuilder {
 
     private mutating func append(_ name: String, _ op: LayerOp, _ inputs: [NodeID], _ shape: [Int]) -> NodeID {
         precondition(!nodes.contains { $0.name == name }, "\(model): duplicate node name \(name)")
-        nodes.append(Node(name: name, op: op, inputs: inputs, outputShape: shape))
+        nodes.append(Node(name: name, block: block ?? Self.block(of: name), op: op, inputs: inputs, outputShape: shape))
         return NodeID(nodes.count - 1)
+    }
+
+    static func block(of name: String) -> String {
+        let dotted = name.split(separator: ".")
+        if dotted.count >= 2 { return dotted[0] + "." + dotted[1] }
+        return String(name.prefix { $0 != "/" && $0 != "_" })
     }
 
     private func fail(_ layer: String, _ reason: String) -> ModelError {

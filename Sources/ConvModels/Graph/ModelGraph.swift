@@ -17,6 +17,9 @@ public struct NodeID: Hashable, Sendable, Comparable, CustomStringConvertible {
 /// they occur in plus the operation (`backbone.layer1.0.add`).
 public struct Node: Sendable {
     public let name: String
+    /// The part of the network the node belongs to (a ResNet stage, an Xception block, the ASPP):
+    /// reports group time, parameters and FLOPs by it.
+    public let block: String
     public let op: LayerOp
     /// Earlier nodes whose outputs this node reads, in operand order.
     public let inputs: [NodeID]
