@@ -81,7 +81,8 @@ let package = Package(
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["ConvCore", "ConvAlgorithms", "convbench"]
+            dependencies: ["ConvCore", "ConvAlgorithms", "convbench"],
+            exclude: ["Fixtures"]
         ),
     ]
 )

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the Debian packages ConvBench links against, only when one is missing.
+# Installs the Debian packages ConvBench links against, only when one is missing; extra package
+# names on the command line are installed the same way (scripts/peers-check.sh adds python3-venv).
 set -euo pipefail
-packages=(libopenblas-dev libfftw3-dev libgoogle-perftools-dev)
+packages=(libopenblas-dev libfftw3-dev libgoogle-perftools-dev "$@")
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

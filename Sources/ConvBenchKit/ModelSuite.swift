@@ -76,11 +76,17 @@ public struct BlockInfo: Codable, Sendable {
 }
 
 /// The forward passes of a model suite and, for the selected table, each node's time.
-public struct EndToEndRun: Sendable {
+public struct EndToEndRun {
     public var results: [EndToEndResult]
     /// Median seconds per graph node over `profiledPasses` node-timed passes of the selected table.
     public var nodeSeconds: [Double]?
     public var profiledPasses: Int
+    /// Kept prepared for what follows the timing (the peers' export and interleaved passes).
+    public var selectedRunner: ModelRunner?
+    public var im2colRunner: ModelRunner?
+    public var weights: ModelWeights
+    /// The input every pass was timed on.
+    public var input: Tensor
 }
 
 extension ModelSuite {
@@ -146,6 +152,7 @@ extension ModelSuite {
         var baseline: [Float]?
         var timed: [EndToEndResult] = []
         var nodeSeconds: [Double]?
+        var kept: [String: ModelRunner] = [:]
         // im2col-gemm first when present, so the others are compared with it.
         configurations.sort { ($0.0 == "im2col-gemm" ? 0 : 1) < ($1.0 == "im2col-gemm" ? 0 : 1) }
         for (name, policy) in configurations {
@@ -157,6 +164,7 @@ extension ModelSuite {
                                              weights: weights)
                 }
                 let m = runner!
+                if name == "selected" || name == AlgorithmPolicy.fallback { kept[name] = m }
                 for (_, algorithm) in m.assignments { r.algorithmsUsed[algorithm, default: 0] += 1 }
                 var output: [Tensor] = []
                 let stats = try timing.measure { output = try m.run(input) }
@@ -190,6 +198,8 @@ extension ModelSuite {
         }
         // Report the selected table first.
         let ordered = timed.sorted { ($0.policy == "selected" ? 0 : 1) < ($1.policy == "selected" ? 0 : 1) } + results
-        return EndToEndRun(results: ordered, nodeSeconds: nodeSeconds, profiledPasses: profiledPasses)
+        return EndToEndRun(results: ordered, nodeSeconds: nodeSeconds, profiledPasses: profiledPasses,
+                           selectedRunner: kept["selected"], im2colRunner: kept[AlgorithmPolicy.fallback],
+                           weights: weights, input: input)
     }
 }

@@ -11,6 +11,7 @@ extension RunReport {
         h += "(\(model.uniqueShapes) unique shapes) · \(grouped(model.convMACs)) conv multiply-accumulates · "
         h += "\(grouped(model.parameters)) deployed conv parameters (batch norm folded)</p>"
         if let endToEnd, !endToEnd.isEmpty { h += forwardPassTable(endToEnd) }
+        if let peers, !peers.isEmpty { h += peerSection(peers) }
         h += "<h3>Where the forward pass goes, by block</h3>" + blockTimeChart(model)
         h += "<h3>Parameters and multiply-accumulates by block</h3>" + blockCostChart(model)
         return h
@@ -29,6 +30,38 @@ extension RunReport {
             h += "<td>\(fmt(e.maxRelativeDifference, 1, "%.1e"))</td><td>\(fmt(e.prepareSeconds, 1, "%.2f"))</td>"
             h += "<td>\(e.workspaceBytes.map(grouped) ?? "")</td><td>\(e.activationBytes.map(grouped) ?? "")</td>"
             h += "<td>\(used)</td><td>\(esc(e.status))</td></tr>"
+        }
+        return h + "</table>"
+    }
+
+    /// Peers: time next to convbench's from the same interleaved rounds, and the whole-network
+    /// differential test checkpoint by checkpoint.
+    private func peerSection(_ peers: [PeerResult]) -> String {
+        var h = "<h3>Peers on the same network, same threads, one run</h3>"
+        h += "<p>Each round times one convbench forward pass (selected table) and then one pass of each peer; "
+        h += "medians over the rounds. Agreement: \(esc(peerToleranceRule ?? ""))</p>"
+        h += "<table><tr><th>peer</th><th>ms/image</th><th>p10–p90 ms</th><th>convbench ms (same rounds)</th>"
+        h += "<th>convbench ÷ peer time</th><th>agreement</th><th>worst rel. diff</th><th>status</th></tr>"
+        for p in peers {
+            let spread = p.run.map { String(format: "%.1f–%.1f", $0.p10 * 1e3, $0.p90 * 1e3) } ?? "–"
+            let verdict = p.agrees ? "agrees at \(p.agreement.count) checkpoints" : "DISAGREES"
+            h += "<tr><td>\(esc(p.runtime)) \(esc(p.version ?? ""))</td><td>\(fmt(p.run?.median, 1e3))</td><td>\(spread)</td>"
+            h += "<td>\(fmt(p.convbench?.median, 1e3))</td><td class=sel>\(fmt(p.convbenchTimeRatio, 1, "%.2f"))</td>"
+            h += "<td\(p.agrees ? "" : " class=invalid")>\(verdict)</td><td>\(fmt(p.worstRelativeDifference, 1, "%.1e"))</td>"
+            h += "<td>\(esc(p.status))</td></tr>"
+        }
+        h += "</table><table><tr><th>checkpoint</th>" + peers.map { "<th>\(esc($0.runtime)) rel. diff</th>" }.joined()
+        h += "<th>tolerance</th></tr>"
+        let nodes = peers.flatMap { $0.agreement.map(\.node) }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        for node in nodes {
+            h += "<tr><td>\(esc(node))</td>"
+            var tolerance: Double?
+            for p in peers {
+                let a = p.agreement.first { $0.node == node }
+                tolerance = tolerance ?? a?.tolerance
+                h += "<td\(a?.ok == false ? " class=invalid" : "")>\(fmt(a?.relativeDifference, 1, "%.2e"))\(a?.error.map { " " + esc($0) } ?? "")</td>"
+            }
+            h += "<td>\(fmt(tolerance, 1, "%.2e"))</td></tr>"
         }
         return h + "</table>"
     }

@@ -26,6 +26,35 @@ extension RunReport {
         return out
     }
 
+    static let forwardCSVColumns = [
+        "suite", "model", "input", "pass", "kind", "status", "median_ms", "p10_ms", "p90_ms", "repetitions",
+        "images_per_second", "time_ratio_to_convbench_selected", "agrees", "worst_relative_difference",
+    ]
+
+    /// Model suites: one row per forward pass — convbench's (selected table, single algorithms) and
+    /// each peer runtime's. A peer's time ratio uses convbench's passes from the same interleaved rounds.
+    public func forwardCSV() -> String {
+        func q(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+        func f(_ v: Double?, _ scale: Double = 1) -> String { v.map { String(format: "%.6g", $0 * scale) } ?? "" }
+        let name = model?.name ?? "", input = model?.input.map(String.init).joined(separator: "x") ?? ""
+        var out = RunReport.forwardCSVColumns.joined(separator: ",") + "\n"
+        let selected = endToEnd?.first { $0.policy == "selected" }?.run?.median
+        for e in endToEnd ?? [] {
+            let ratio = e.run.flatMap { r in selected.map { r.median / $0 } }
+            out += [q(suite), q(name), input, q(e.policy), "convbench", q(e.status), f(e.run?.median, 1e3), f(e.run?.p10, 1e3),
+                    f(e.run?.p90, 1e3), e.run.map { String($0.repetitions) } ?? "", f(e.imagesPerSecond), f(ratio), "", ""]
+                .joined(separator: ",") + "\n"
+        }
+        for p in peers ?? [] {
+            let ratio = p.convbenchTimeRatio.map { 1 / $0 }
+            out += [q(suite), q(name), input, q(p.runtime), "peer", q(p.status), f(p.run?.median, 1e3), f(p.run?.p10, 1e3),
+                    f(p.run?.p90, 1e3), p.run.map { String($0.repetitions) } ?? "",
+                    f(p.run.map { Double(model?.input.first ?? 1) / $0.median }), f(ratio), p.agrees ? "yes" : "no",
+                    f(p.worstRelativeDifference)].joined(separator: ",") + "\n"
+        }
+        return out
+    }
+
     /// A short summary that fits a CI log.
     public func markdownSummary() -> String {
         var s = "## ConvBench \(suite): \(layers.count) layers, \(threads) threads\n\n"
@@ -51,6 +80,17 @@ extension RunReport {
                 s += "| \(e.policy) | " + (e.millisecondsPerImage.map { String(format: "%.1f", $0) } ?? "–")
                 s += " | " + (e.imagesPerSecond.map { String(format: "%.2f", $0) } ?? "–")
                 s += " | " + (e.maxRelativeDifference.map { String(format: "%.1e", $0) } ?? "–") + " | \(e.status) |\n"
+            }
+        }
+        if let peers, !peers.isEmpty {
+            s += "\n| peer | ms/image | convbench ms (same rounds) | convbench ÷ peer time | agreement (worst rel. diff) | status |\n"
+            s += "| --- | ---: | ---: | ---: | --- | --- |\n"
+            for p in peers {
+                s += "| \(p.runtime) \(p.version ?? "") | " + (p.run.map { String(format: "%.1f", $0.median * 1e3) } ?? "–")
+                s += " | " + (p.convbench.map { String(format: "%.1f", $0.median * 1e3) } ?? "–")
+                s += " | " + (p.convbenchTimeRatio.map { String(format: "%.2f", $0) } ?? "–")
+                s += " | \(p.agrees ? "agrees" : "DISAGREES") at \(p.agreement.count) checkpoints ("
+                s += (p.worstRelativeDifference.map { String(format: "%.1e", $0) } ?? "–") + ") | \(p.status) |\n"
             }
         }
         let invalid = layers.flatMap { l in l.algorithms.filter { $0.status == .invalid }.map { "\(l.name): \($0.algorithm)" } }

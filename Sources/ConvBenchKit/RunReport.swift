@@ -18,11 +18,17 @@ public struct RunReport: Codable, Sendable {
     /// For model suites: the network and its forward passes.
     public var model: ModelInfo?
     public var endToEnd: [EndToEndResult]?
+    /// Peer runtimes on the same network (`run --peers`): agreement and interleaved times.
+    public var peers: [PeerResult]?
+    /// How the peers' agreement tolerance is set (`ModelExport.toleranceRule`).
+    public var peerToleranceRule: String?
 
     public init(suite: String, command: String, threads: Int, policy: TimingPolicy, coldCache: Bool = false, calibration: Calibration,
-                layers: [LayerResult], model: ModelInfo? = nil, endToEnd: [EndToEndResult]? = nil) {
+                layers: [LayerResult], model: ModelInfo? = nil, endToEnd: [EndToEndResult]? = nil, peers: [PeerResult]? = nil) {
         self.model = model
         self.endToEnd = endToEnd
+        self.peers = peers
+        peerToleranceRule = peers == nil ? nil : ModelExport.toleranceRule
         self.suite = suite
         let f = ISO8601DateFormatter()
         createdAt = f.string(from: Date())

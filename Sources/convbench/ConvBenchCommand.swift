@@ -11,7 +11,7 @@ struct ConvBenchCommand: ParsableCommand {
         commandName: "convbench",
         abstract: "Benchmark and verify 2D convolution algorithms on this CPU.",
         subcommands: [RunCommand.self, VerifyCommand.self, GateCommand.self, RenderCommand.self, DescribeCommand.self,
-                      AlgorithmsCommand.self, ConvCommand.self, ParamsCommand.self, AccuracyCommand.self]
+                      AlgorithmsCommand.self, ConvCommand.self, ParamsCommand.self, AccuracyCommand.self, ExportCommand.self]
     )
 
     /// Bad input of any kind prints one line on stderr and exits with status 2; help exits 0.

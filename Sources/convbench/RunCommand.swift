@@ -35,6 +35,19 @@ struct RunCommand: ParsableCommand {
     var fftwPlan: FFTPlanner.Rigor = .estimate
     @Option(name: .customLong("fftw-wisdom"), help: "FFTW wisdom file: loaded first when it exists, saved (atomically) after the run.")
     var fftwWisdom: String?
+    @Flag(help: "Model suites: also run the network in ONNX Runtime (same as --peer onnxruntime).") var peers = false
+    @Option(name: .customLong("peer"), help: "Model suites: a peer runtime to check and time against (onnxruntime, torch; repeatable).")
+    var peerRuntimes: [String] = []
+    @Option(name: .customLong("peer-rounds"), help: "Interleaved rounds of convbench and peer forward passes (default 5, 3 with --quick).")
+    var peerRounds: Int?
+    @Option(name: .customLong("peer-script"), help: "The peer script.") var peerScript = "Benchmarks/peers/peers.py"
+
+    static let knownPeers = ["onnxruntime", "torch"]
+    var chosenPeers: [String] {
+        var all = peerRuntimes
+        if peers && !all.contains("onnxruntime") { all.insert("onnxruntime", at: 0) }
+        return all
+    }
 
     enum SuiteName: String, ExpressibleByArgument, CaseIterable {
         case deeplab, xception
@@ -52,8 +65,10 @@ struct RunCommand: ParsableCommand {
         }
     }
 
-    func inputSize() throws -> (Int, Int)? {
-        guard let input else { return nil }
+    func inputSize() throws -> (Int, Int)? { try input.map(Self.parseInputSize) }
+
+    /// "512x512" → (512, 512); anything else is a one-line error naming --input.
+    static func parseInputSize(_ input: String) throws -> (Int, Int) {
         let parts = input.lowercased().split(separator: "x")
         guard parts.count == 2, let h = Int(parts[0]), let w = Int(parts[1]), h > 0, w > 0 else {
             throw ValidationError("--input must be HxW with positive sizes, e.g. 512x512; got '\(input)'")
@@ -70,6 +85,13 @@ struct RunCommand: ParsableCommand {
         if try inputSize() != nil && suite?.model == nil {
             throw ValidationError("--input applies to model suites (deeplab, xception, deeplab-paper, deeplabv3plus)")
         }
+        for name in peerRuntimes where !Self.knownPeers.contains(name) {
+            throw ValidationError("unknown peer '\(name)' (known: \(Self.knownPeers.joined(separator: ", ")))")
+        }
+        if !chosenPeers.isEmpty && suite?.model == nil {
+            throw ValidationError("--peers and --peer apply to model suites (deeplab, xception, deeplab-paper, deeplabv3plus)")
+        }
+        if let r = peerRounds, r < 1 { throw ValidationError("--peer-rounds must be at least 1, got \(r)") }
         for name in algorithms where !AlgorithmRegistry.named.names.contains(name) {
             throw ValidationError("unknown algorithm '\(name)' (known: \(AlgorithmRegistry.named.names.joined(separator: ", ")))")
         }
@@ -121,6 +143,7 @@ struct RunCommand: ParsableCommand {
         }
         var endToEnd: [EndToEndResult]?
         var modelInfo: ModelInfo?
+        var peerResults: [PeerResult]?
         if let modelSuite {
             progress.update(done: chosen.layers.count, note: "end-to-end forward passes")
             // A forward pass takes seconds: fewer repetitions than a layer.
@@ -130,22 +153,52 @@ struct RunCommand: ParsableCommand {
                                           singles: !quick)
             endToEnd = run.results
             modelInfo = modelSuite.info(selected: results, nodeSeconds: run.nodeSeconds, profiledPasses: run.profiledPasses)
+            if !chosenPeers.isEmpty {
+                progress.note("peers: exporting the network, starting \(chosenPeers.joined(separator: ", "))")
+                peerResults = try comparePeers(modelSuite, run, folder: folder)
+            }
         }
         progress.finish()
         let report = RunReport(suite: chosen.name, command: CommandLine.arguments.joined(separator: " "),
                                threads: threads, policy: policy, coldCache: coldCache, calibration: calibration, layers: results,
-                               model: modelInfo, endToEnd: endToEnd)
+                               model: modelInfo, endToEnd: endToEnd, peers: peerResults)
         if let fftwWisdom { try FFTPlanner.shared.exportWisdom(to: fftwWisdom) }
         try AtomicFile.write(report.jsonData(), to: folder + "/report.json")
         try AtomicFile.write(Data(report.csv().utf8), to: folder + "/layers.csv")
         try AtomicFile.write(Data(report.html().utf8), to: folder + "/report.html")
+        if modelSuite != nil { try AtomicFile.write(Data(report.forwardCSV().utf8), to: folder + "/forward.csv") }
         print(report.markdownSummary())
-        print("Reports: \(folder)/report.json, \(folder)/layers.csv, \(folder)/report.html")
+        print("Reports: \(folder)/report.json, \(folder)/layers.csv, \(modelSuite != nil ? "\(folder)/forward.csv, " : "")\(folder)/report.html")
+        for p in peerResults ?? [] where p.status != "ok" || !p.agrees {
+            let failed = p.agreement.first { !$0.ok }.map { " at \($0.node)" } ?? ""
+            FileHandle.standardError.write(Data("convbench: peer \(p.runtime) \(p.status != "ok" ? p.status : "disagrees with convbench\(failed)")\n".utf8))
+        }
+        if let peerResults, peerResults.contains(where: { $0.status != "ok" || !$0.agrees }) { throw ExitCode(1) }
         if let baselineReport {
             let result = RegressionGate(threshold: threshold).compare(baseline: baselineReport, current: report)
             print(result.text, terminator: "")
             if !result.passed { throw ExitCode(1) }
         }
+    }
+
+    /// Exports the network as it ran (selected table; spread against im2col-gemm) to a temporary
+    /// folder, starts each peer on it, and interleaves its forward passes with convbench's.
+    func comparePeers(_ suite: ModelSuite, _ run: EndToEndRun, folder: String) throws -> [PeerResult] {
+        guard let selected = run.selectedRunner else {
+            throw SuiteError("--peers: the selected table did not run, so there is nothing to compare")
+        }
+        let export = FileManager.default.temporaryDirectory.appendingPathComponent("convbench-export-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: export) }
+        _ = try ModelExport.write(graph: suite.graph, weights: run.weights, first: ("selected", selected),
+                                  second: run.im2colRunner, modelSeed: suite.options.seed, threads: threads, to: export)
+        var sessions: [PeerSession] = []
+        for runtime in chosenPeers {
+            sessions.append(try PeerSession(script: peerScript, export: export, runtime: runtime, threads: threads,
+                                            logPath: "\(folder)/peer-\(runtime).log"))
+        }
+        defer { sessions.forEach { $0.close() } }
+        return PeerComparison.interleave(runner: selected, input: run.input, sessions: sessions,
+                                         rounds: peerRounds ?? (quick ? 3 : 5))
     }
 
     static func defaultFolder(suite: String) -> String {

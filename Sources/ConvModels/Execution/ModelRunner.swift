@@ -71,10 +71,17 @@ public final class ModelRunner {
         if nodeSeconds.count != graph.nodes.count { nodeSeconds = [Double](repeating: 0, count: graph.nodes.count) }
         var seconds = nodeSeconds
         defer { nodeSeconds = seconds }
-        return try forward(input) { seconds[$0] = $1 }
+        return try run(input) { i, t, _ in seconds[i] = t }
     }
 
-    private func forward(_ input: Tensor, record: ((Int, Double) -> Void)?) throws -> [Tensor] {
+    /// A forward pass that hands `observe` each node's index, time and output right after computing
+    /// it. The output is a view of the activation arena, valid only during the call: later nodes
+    /// reuse its memory, so copy what you keep.
+    public func run(_ input: Tensor, observe: (Int, Double, Tensor) -> Void) throws -> [Tensor] {
+        try withoutActuallyEscaping(observe) { try forward(input, record: $0) }
+    }
+
+    private func forward(_ input: Tensor, record: ((Int, Double, Tensor) -> Void)?) throws -> [Tensor] {
         if input.shape != graph.inputShape {
             throw ConvolutionError.shapeMismatch(what: "model input", expected: graph.inputShape, actual: input.shape)
         }
@@ -84,7 +91,7 @@ public final class ModelRunner {
             let expected = values[i].baseAddress
             let start = record == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             try compute(node, index: i, operands, into: &values[i])
-            record?(i, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+            record?(i, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9, values[i])
             // A view that had been copied would have written elsewhere (copy-on-write).
             precondition(values[i].baseAddress == expected, "\(node.name): output left the activation arena")
         }

@@ -1,0 +1,67 @@
+import ConvCore
+import ConvModels
+import Foundation
+
+/// A peer runtime next to convbench in the report: its agreement with convbench's outputs and its
+/// forward-pass time, measured in rounds that alternate with convbench's own selected pass.
+public struct PeerResult: Codable, Sendable {
+    public var runtime: String
+    public var version: String?
+    public var status: String
+    public var agrees: Bool
+    public var agreement: [PeerAgreement]
+    public var setupSeconds: Double?
+    /// The peer's forward passes.
+    public var run: TimingStats?
+    /// convbench's selected-table passes from the same rounds.
+    public var convbench: TimingStats?
+    /// convbench's median ÷ the peer's: below 1, convbench is faster.
+    public var convbenchTimeRatio: Double?
+
+    public var worstRelativeDifference: Double? { agreement.compactMap(\.relativeDifference).max() }
+}
+
+public enum PeerComparison {
+    /// Times `rounds` rounds of: one convbench forward pass, then one pass of each peer (after one
+    /// untimed pass of each), so slow drifts of a shared machine fall on all of them alike. Each
+    /// pass starts `settle` seconds after the previous one ended: thread pools (OpenBLAS's, ONNX
+    /// Runtime's) spin for a while after their work, and would otherwise take the cores from the
+    /// next runtime's pass (measured: 145 ms instead of 112 for convbench's Xception at 160×160).
+    public static func interleave(runner: ModelRunner, input: Tensor, sessions: [PeerSession], rounds: Int,
+                                  settle: Double = 0.2) -> [PeerResult] {
+        var results = sessions.map { s in
+            PeerResult(runtime: s.setup.runtime, version: s.setup.version,
+                       status: s.setup.error.map { "error: \($0)" } ?? "ok", agrees: s.setup.agrees,
+                       agreement: s.setup.agreement, setupSeconds: s.setup.setupSeconds)
+        }
+        var ours: [Double] = []
+        var theirs = [[Double]](repeating: [], count: sessions.count)
+        var live = sessions.indices.filter { results[$0].status == "ok" }
+        do { _ = try runner.run(input) } catch {
+            return results.map { var r = $0; r.status = "error: convbench's pass failed: \(error)"; return r }
+        }
+        for i in live {
+            do { _ = try sessions[i].time(1) } catch { results[i].status = "error: \(error)" }
+        }
+        live.removeAll { results[$0].status != "ok" }
+        for _ in 0..<rounds {
+            Thread.sleep(forTimeInterval: settle)
+            do { ours.append(try Clock.time { _ = try runner.run(input) }) } catch { break }
+            for i in live {
+                Thread.sleep(forTimeInterval: settle)
+                do { theirs[i] += try sessions[i].time(1) } catch {
+                    results[i].status = "error: \(error)"
+                    live.removeAll { $0 == i }
+                }
+            }
+        }
+        let convbench = ours.isEmpty ? nil : TimingStats(samples: ours)
+        for i in sessions.indices where results[i].status == "ok" && !theirs[i].isEmpty {
+            let peer = TimingStats(samples: theirs[i])
+            results[i].run = peer
+            results[i].convbench = convbench
+            results[i].convbenchTimeRatio = convbench.map { $0.median / peer.median }
+        }
+        return results
+    }
+}
