@@ -58,6 +58,7 @@ public struct DepthwiseSIMD: ConvolutionAlgorithm {
             try checkRun(input, output)
             let c = descriptor, p = plan
             let m = c.depthMultiplier
+            let dense3x3 = p.kh == 3 && p.kw == 3 && p.sh == 1 && p.sw == 1 && p.dh == 1 && p.dw == 1
             input.withUnsafeBufferPointer { x in
                 weights.withUnsafeBufferPointer { w in
                     output.withUnsafeMutableBufferPointer { y in
@@ -67,19 +68,104 @@ public struct DepthwiseSIMD: ConvolutionAlgorithm {
                             parallelForWorkers(threads: threads, count: c.batch * c.inChannels) { worker, range in
                                 let (x, w, y, b, s) = shared.value
                                 let plane = s + worker * p.bufferCount
+                                let rowsOnly = p.phases == 1 && p.colStep == 1 && p.rowStep == 1
+                                // Every plane has the same geometry, so its padding stays zero once written.
+                                if rowsOnly { plane.update(repeating: 0, count: p.bufferCount) }
                                 for item in range {
-                                    DirectConvolution.layOut(p, image: x + item * p.ih * p.iw, channels: 0..<1, buffer: plane)
+                                    if rowsOnly {
+                                        DepthwiseSIMD.copyRows(p, image: x + item * p.ih * p.iw, buffer: plane)
+                                    } else {
+                                        DirectConvolution.layOut(p, image: x + item * p.ih * p.iw, channels: 0..<1, buffer: plane)
+                                    }
                                     let n = item / c.inChannels, ic = item % c.inChannels
                                     for j in 0..<m {
                                         let oc = ic * m + j
-                                        DepthwiseSIMD.plane(p, buffer: plane, w: w + oc * p.kh * p.kw, bias: b[oc],
-                                                            y: y + (n * c.outChannels + oc) * p.oh * p.ow)
+                                        let out = y + (n * c.outChannels + oc) * p.oh * p.ow
+                                        if dense3x3 {
+                                            DepthwiseSIMD.plane3x3(p, buffer: plane, w: w + oc * 9, bias: b[oc], y: out)
+                                        } else {
+                                            DepthwiseSIMD.plane(p, buffer: plane, w: w + oc * p.kh * p.kw, bias: b[oc], y: out)
+                                        }
                                     }
                                 }
                             }
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// The data rows of one plane into a padded plane whose padding is already zero (stride 1 in
+    /// width, so one phase). `layOut` writes padding and data with three library calls per row,
+    /// which for Xception's 19-wide rows cost more than the convolution (0.44 ms for 728 planes
+    /// against 0.2 now); here a row is SIMD8 copies, the last one overlapping.
+    @inline(__always)
+    static func copyRows(_ p: DirectConvolution.Plan, image: UnsafePointer<Float>, buffer: UnsafeMutablePointer<Float>) {
+        let lo = max(0, -p.colOffset), hi = min(p.iw, p.wq - p.colOffset)
+        let n = hi - lo
+        guard n > 0 else { return }
+        for iy in 0..<p.ih {
+            let r = p.rowOffset + iy
+            guard r >= 0 && r < p.hp else { continue }
+            let src = image + iy * p.iw + lo, dst = buffer + r * p.wq + p.colOffset + lo
+            if n < 8 {
+                for i in 0..<n { dst[i] = src[i] }
+                continue
+            }
+            var i = 0
+            while i + 8 <= n {
+                UnsafeMutableRawPointer(dst + i).storeBytes(of: UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self),
+                                                            as: SIMD8<Float>.self)
+                i += 8
+            }
+            if i < n {
+                UnsafeMutableRawPointer(dst + n - 8).storeBytes(of: UnsafeRawPointer(src + n - 8).loadUnaligned(as: SIMD8<Float>.self),
+                                                                as: SIMD8<Float>.self)
+            }
+        }
+    }
+
+    /// 3×3, stride 1, no dilation (every depthwise layer of Xception and MobileNet): the nine
+    /// weights stay in registers as broadcasts, eight columns per vector (16 ymm registers hold
+    /// nine weights, two accumulators and the loads on AVX2) and two vectors per step. Rows of pure
+    /// padding are zero in the buffer and computed like the others: cheaper than testing for them.
+    @inline(never)
+    static func plane3x3(_ p: DirectConvolution.Plan, buffer: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: Float,
+                         y: UnsafeMutablePointer<Float>) {
+        typealias V = SIMD8<Float>
+        let k = (V(repeating: w[0]), V(repeating: w[1]), V(repeating: w[2]),
+                 V(repeating: w[3]), V(repeating: w[4]), V(repeating: w[5]),
+                 V(repeating: w[6]), V(repeating: w[7]), V(repeating: w[8]))
+        let start = V(repeating: bias)
+        @inline(__always) func at(_ row: UnsafePointer<Float>, _ i: Int) -> V {
+            UnsafeRawPointer(row + i).loadUnaligned(as: V.self)
+        }
+        @inline(__always) func window(_ r0: UnsafePointer<Float>, _ r1: UnsafePointer<Float>, _ r2: UnsafePointer<Float>, _ x: Int) -> V {
+            var a = start
+            a.addProduct(at(r0, x), k.0); a.addProduct(at(r0, x + 1), k.1); a.addProduct(at(r0, x + 2), k.2)
+            a.addProduct(at(r1, x), k.3); a.addProduct(at(r1, x + 1), k.4); a.addProduct(at(r1, x + 2), k.5)
+            a.addProduct(at(r2, x), k.6); a.addProduct(at(r2, x + 1), k.7); a.addProduct(at(r2, x + 2), k.8)
+            return a
+        }
+        for oy in 0..<p.oh {
+            let r0 = buffer + oy * p.wq, r1 = r0 + p.wq, r2 = r1 + p.wq
+            let out = y + oy * p.ow
+            var ox = 0
+            while ox + 16 <= p.ow {
+                let a = window(r0, r1, r2, ox), b = window(r0, r1, r2, ox + 8)
+                UnsafeMutableRawPointer(out + ox).storeBytes(of: a, as: V.self)
+                UnsafeMutableRawPointer(out + ox + 8).storeBytes(of: b, as: V.self)
+                ox += 16
+            }
+            while ox < p.ow {
+                let a = window(r0, r1, r2, ox)
+                if ox + 8 <= p.ow {
+                    UnsafeMutableRawPointer(out + ox).storeBytes(of: a, as: V.self)
+                } else {
+                    SIMDTail.store(a, count: p.ow - ox, to: out + ox)
+                }
+                ox += 8
             }
         }
     }

@@ -9,15 +9,15 @@ public enum SGEMM {
         openblas_set_num_threads(Int32(threads))
     }
 
-    /// C[m×n] = op(A)[m×k] · B[k×n] + beta · C, all row-major with leading dimensions.
+    /// C[m×n] = op(A)[m×k] · op(B)[k×n] + beta · C, all row-major with leading dimensions.
     @inline(__always)
     public static func multiply(
         m: Int, n: Int, k: Int,
         a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,
-        b: UnsafePointer<Float>, ldb: Int,
+        b: UnsafePointer<Float>, ldb: Int, transposeB: Bool = false,
         c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float
     ) {
-        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, CblasNoTrans,
+        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 }

@@ -61,6 +61,16 @@ public struct ModelInfo: Codable, Sendable {
     public var blocks: [BlockInfo]
     /// Forward passes of the selected table that were timed node by node for `BlockInfo.forward*`.
     public var profiledPasses: Int?
+    /// The nodes that took longest in those passes, slowest first.
+    public var slowestNodes: [NodeTime]?
+}
+
+public struct NodeTime: Codable, Sendable {
+    public var name: String
+    /// The operation ("conv+bn+relu", "maxpool", …) and, for convolutions, the algorithm that ran it.
+    public var kind: String
+    public var algorithm: String?
+    public var seconds: Double
 }
 
 public struct BlockInfo: Codable, Sendable {
@@ -94,11 +104,11 @@ extension ModelSuite {
         var blocks: [String: BlockInfo] = [:]
         var order: [String] = []
         var seconds: [ConvDescriptor: Double] = [:]
+        var chosen: [ConvDescriptor: String] = [:]
         for l in layers {
-            if let best = l.algorithms.first(where: { $0.algorithm == l.selected })?.run?.median,
-               let conv = suite.layers.first(where: { $0.conv.caseLine == l.caseLine })?.conv {
-                seconds[conv] = best
-            }
+            guard let conv = suite.layers.first(where: { $0.conv.caseLine == l.caseLine })?.conv else { continue }
+            chosen[conv] = l.selected
+            if let best = l.algorithms.first(where: { $0.algorithm == l.selected })?.run?.median { seconds[conv] = best }
         }
         var macs = 0, params = 0
         let timed = nodeSeconds?.count == graph.nodes.count ? nodeSeconds : nil
@@ -119,9 +129,18 @@ extension ModelSuite {
             macs += conv.multiplyAccumulates
             params += conv.parameterCount
         }
+        let slowest = timed.map { t in
+            graph.nodes.indices.dropFirst().sorted { t[$0] > t[$1] }.prefix(15).map { i -> NodeTime in
+                let node = graph.nodes[i]
+                var algorithm: String?
+                if case let .convolution(layer) = node.op { algorithm = chosen[layer.deployedDescriptor] ?? AlgorithmPolicy.fallback }
+                return NodeTime(name: node.name, kind: node.op.kind, algorithm: algorithm, seconds: t[i])
+            }
+        }
         return ModelInfo(name: model.rawValue, input: graph.inputShape, convolutions: graph.convolutions.count,
                          uniqueShapes: suite.layers.count, convMACs: macs, parameters: params,
-                         blocks: order.map { blocks[$0]! }, profiledPasses: timed == nil ? nil : profiledPasses)
+                         blocks: order.map { blocks[$0]! }, profiledPasses: timed == nil ? nil : profiledPasses,
+                         slowestNodes: slowest)
     }
 
     /// Times forward passes: the selected table, then each single algorithm that covers every layer.

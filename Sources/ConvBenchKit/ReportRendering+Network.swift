@@ -13,6 +13,15 @@ extension RunReport {
         if let endToEnd, !endToEnd.isEmpty { h += forwardPassTable(endToEnd) }
         if let peers, !peers.isEmpty { h += peerSection(peers) }
         h += "<h3>Where the forward pass goes, by block</h3>" + blockTimeChart(model)
+        if let slowest = model.slowestNodes, !slowest.isEmpty {
+            let total = model.blocks.compactMap(\.forwardSeconds).reduce(0, +)
+            h += "<h3>Slowest nodes of the forward pass</h3><table><tr><th>node</th><th>operation</th><th>algorithm</th><th>ms</th><th>share</th></tr>"
+            for n in slowest {
+                h += "<tr><td>\(esc(n.name))</td><td>\(esc(n.kind))</td><td>\(esc(n.algorithm ?? ""))</td>"
+                h += "<td>\(String(format: "%.2f", n.seconds * 1e3))</td><td>\(total > 0 ? String(format: "%.1f%%", n.seconds / total * 100) : "–")</td></tr>"
+            }
+            h += "</table>"
+        }
         h += "<h3>Parameters and multiply-accumulates by block</h3>" + blockCostChart(model)
         return h
     }

@@ -38,7 +38,7 @@ public struct RunReport: Codable, Sendable {
         self.threads = threads
         self.policy = policy
         measurementMethod = """
-            \(coldCache ? "Cold cache: 256 MiB are written and read before every timed repetition, so inputs, weights and workspace start in memory." : "Warm cache: inputs and weights stay resident between repetitions.") No thread pinning. \
+            \(coldCache ? "Cold cache: 256 MiB are written and read before every timed repetition, so inputs, weights and workspace start in memory." : "Warm cache: inputs and weights stay resident between repetitions.") No thread pinning. OpenBLAS threads sleep right after each call (OPENBLAS_THREAD_TIMEOUT=\(ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"] ?? "unset: they spin for about 0.1 s")). \
             Per layer and algorithm: prepare is timed once, apart; the output is judged against the \
             float64 reference (or a second algorithm above \(OutputChecker.referenceMACLimit) MACs) before \
             timing; then \(policy.warmup) warm-up run(s) and repetitions until at least \

@@ -189,8 +189,12 @@ struct RunCommand: ParsableCommand {
         }
         let export = FileManager.default.temporaryDirectory.appendingPathComponent("convbench-export-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: export) }
+        // The spread between two tables sets the tolerance where transforms (Winograd, FFT) err more
+        // than plain sums, so there is always a second one, even when im2col-gemm was not timed.
+        let second = try run.im2colRunner ?? ModelRunner(graph: suite.graph, policy: .algorithm(AlgorithmPolicy.fallback),
+                                                         options: AlgorithmOptions(threads: threads), weights: run.weights)
         _ = try ModelExport.write(graph: suite.graph, weights: run.weights, first: ("selected", selected),
-                                  second: run.im2colRunner, modelSeed: suite.options.seed, threads: threads, to: export)
+                                  second: second, modelSeed: suite.options.seed, threads: threads, to: export)
         var sessions: [PeerSession] = []
         for runtime in chosenPeers {
             sessions.append(try PeerSession(script: peerScript, export: export, runtime: runtime, threads: threads,

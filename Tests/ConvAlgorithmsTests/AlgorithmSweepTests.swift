@@ -38,3 +38,33 @@ import Testing
         #expect(supported > 0, "\(name) supported no case of the sweep")
     }
 }
+
+/// depthwise-simd's 3×3 stride-1 kernel (registers hold the weights, eight columns per vector,
+/// rows copied into a plane whose padding is written once per run): every width around the
+/// vector edges, heights down to 1, padding 0/1/2 and asymmetric, multiplier 2, batch 2, exact
+/// on small integers.
+@Suite struct Depthwise3x3Tests {
+    @Test(arguments: [1, 2, 7, 8, 9, 15, 16, 17, 19, 24, 33])
+    func denseThreeByThreeAtEveryWidth(width: Int) throws {
+        var i: UInt64 = 0
+        for (h, pads, multiplier, batch) in [(1, (1, 1, 1, 1), 1, 1), (5, (0, 0, 0, 0), 1, 2), (6, (1, 1, 1, 1), 2, 1),
+                                             (9, (2, 0, 1, 2), 1, 1), (3, (0, 2, 2, 0), 2, 2)] {
+            let (top, bottom, left, right) = pads
+            guard h + top + bottom >= 3 && width + left + right >= 3 else { continue }
+            let conv = try ConvDescriptor(batch: batch, groups: 6, inChannels: 6, outChannels: 6 * multiplier,
+                                          inHeight: h, inWidth: width, kernelHeight: 3, kernelWidth: 3,
+                                          padTop: top, padBottom: bottom, padLeft: left, padRight: right, hasBias: true)
+            for data in [DataKind.normal, .smallIntegers] {
+                i += 1
+                let c = PreparedCase(conv, data: data, dataSeed: 77 &+ i)
+                for threads in [1, 2] {
+                    let verdict = DifferentialRunner(threads: threads).check(DepthwiseSIMD(), on: c)
+                    guard case .passed = verdict else {
+                        Issue.record("depthwise-simd on \(conv.caseLine) \(data) threads \(threads): \(verdict)")
+                        continue
+                    }
+                }
+            }
+        }
+    }
+}

@@ -131,11 +131,16 @@ struct OffByOneElement: ConvolutionAlgorithm {
         #expect(info.blocks.map(\.macs).reduce(0, +) == info.convMACs)
         #expect(info.blocks.map(\.parameters).reduce(0, +) == info.parameters)
         #expect(info.profiledPasses == 2)
+        let slowest = try #require(info.slowestNodes)
+        #expect(slowest.count == 15 && zip(slowest, slowest.dropFirst()).allSatisfy { $0.seconds >= $1.seconds })
+        #expect(slowest[0].seconds == nodes.max())
+        #expect(slowest.allSatisfy { ($0.algorithm != nil) == $0.kind.contains("conv") })
         let report = RunReport(suite: "deeplab", command: "test", threads: 1, policy: .quick, calibration: Self.calibration,
                                layers: layers, model: info, endToEnd: run.results)
         let html = report.html()
         #expect(html.contains("Where the forward pass goes, by block") && html.contains("Parameters and multiply-accumulates by block"))
         #expect(html.contains("classifier.0 (ASPP) convolutions:") && html.contains("backbone.layer4: \(grouped(info.blocks[4].macs)) MACs"))
         #expect(html.contains("<td>selected</td>") && html.contains("<td>im2col-gemm</td>"))
+        #expect(html.contains("Slowest nodes of the forward pass") && html.contains("<td>\(slowest[0].name)</td>"))
     }
 }

@@ -15,6 +15,8 @@ public final class ModelRunner {
     private let prepared: [Int: any PreparedConvolution]
     private let weights: ModelWeights
     private let arena: ActivationArena
+    /// Worker threads for the passes between convolutions (ReLU, add, pooling).
+    private let threads: Int
     /// A view of each node's output in the arena (the input node's entry is unused).
     private var values: [Tensor]
 
@@ -54,6 +56,7 @@ public final class ModelRunner {
         self.prepared = prepared
         self.weights = weights
         self.arena = arena
+        threads = options.threads
     }
 
     /// Bytes held by the prepared convolutions beyond their weights (packing, columns, scratch).
@@ -106,10 +109,20 @@ public final class ModelRunner {
             preconditionFailure("the input node is not computed")
         case let .convolution(layer):
             try prepared[index]!.run(x[0], into: &y)
-            if layer.relu { y.withUnsafeMutableBufferPointer { Elementwise.reluInPlace($0) } }
+            if layer.relu {
+                let threads = threads
+                y.withUnsafeMutableBufferPointer {
+                    ActivationKernels.relu($0.baseAddress!, $0.baseAddress!, count: $0.count, threads: threads)
+                }
+            }
         case let .maxPool(g):
             x[0].withUnsafeBufferPointer { xb in
-                y.withUnsafeMutableBufferPointer { Pooling.max(g, xb, inShape: inShape, $0, outShape: outShape) }
+                y.withUnsafeMutableBufferPointer {
+                    ActivationKernels.maxPool(xb.baseAddress!, planes: inShape[0] * inShape[1], height: inShape[2],
+                                              width: inShape[3], $0.baseAddress!, outHeight: outShape[2], outWidth: outShape[3],
+                                              kernel: (g.kernelHeight, g.kernelWidth), stride: (g.strideHeight, g.strideWidth),
+                                              padTop: g.padTop, padLeft: g.padLeft, threads: threads)
+                }
             }
         case let .averagePool(g, countsPadding):
             x[0].withUnsafeBufferPointer { xb in
@@ -124,7 +137,9 @@ public final class ModelRunner {
         case .add:
             x[0].withUnsafeBufferPointer { a in
                 x[1].withUnsafeBufferPointer { b in
-                    y.withUnsafeMutableBufferPointer { Elementwise.add(a, b, $0) }
+                    y.withUnsafeMutableBufferPointer {
+                        ActivationKernels.add(a.baseAddress!, b.baseAddress!, $0.baseAddress!, count: $0.count, threads: threads)
+                    }
                 }
             }
         case .concat:
@@ -147,11 +162,11 @@ public final class ModelRunner {
                         if let bias = w.bias {
                             bias.withUnsafeBufferPointer {
                                 FullyConnected.run(xb, batch: outShape[0], inFeatures: layer.inFeatures, weights: wb,
-                                                   bias: $0, yb, outFeatures: layer.outFeatures)
+                                                   bias: $0, yb, outFeatures: layer.outFeatures, threads: threads)
                             }
                         } else {
                             FullyConnected.run(xb, batch: outShape[0], inFeatures: layer.inFeatures, weights: wb,
-                                               bias: nil, yb, outFeatures: layer.outFeatures)
+                                               bias: nil, yb, outFeatures: layer.outFeatures, threads: threads)
                         }
                     }
                 }
@@ -159,7 +174,11 @@ public final class ModelRunner {
         case .softmax:
             x[0].withUnsafeBufferPointer { xb in y.withUnsafeMutableBufferPointer { Softmax.run(xb, shape: outShape, $0) } }
         case .relu:
-            x[0].withUnsafeBufferPointer { xb in y.withUnsafeMutableBufferPointer { Elementwise.relu(xb, $0) } }
+            x[0].withUnsafeBufferPointer { xb in
+                y.withUnsafeMutableBufferPointer {
+                    ActivationKernels.relu(xb.baseAddress!, $0.baseAddress!, count: $0.count, threads: threads)
+                }
+            }
         }
     }
 }

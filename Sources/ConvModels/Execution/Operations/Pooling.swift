@@ -1,27 +1,6 @@
-/// Max and average pooling over NCHW planes, and global average pooling.
-/// Windows are clipped to the input; padding never contributes to a max (it is −∞).
+/// Average pooling over NCHW planes, and global average pooling (max pooling is
+/// `ActivationKernels.maxPool`). Windows are clipped to the input.
 enum Pooling {
-    static func max(_ g: PoolGeometry, _ x: UnsafeBufferPointer<Float>, inShape s: [Int],
-                    _ y: UnsafeMutableBufferPointer<Float>, outShape o: [Int]) {
-        let (ih, iw, oh, ow) = (s[2], s[3], o[2], o[3])
-        for plane in 0..<(s[0] * s[1]) {
-            let xp = x.baseAddress! + plane * ih * iw, yp = y.baseAddress! + plane * oh * ow
-            for oy in 0..<oh {
-                let y0 = oy * g.strideHeight - g.padTop
-                let (ys, ye) = (Swift.max(y0, 0), Swift.min(y0 + g.kernelHeight, ih))
-                for ox in 0..<ow {
-                    let x0 = ox * g.strideWidth - g.padLeft
-                    let (xs, xe) = (Swift.max(x0, 0), Swift.min(x0 + g.kernelWidth, iw))
-                    var m = -Float.infinity
-                    for r in ys..<ye {
-                        for c in xs..<xe { m = Swift.max(m, xp[r * iw + c]) }
-                    }
-                    yp[oy * ow + ox] = m
-                }
-            }
-        }
-    }
-
     /// PyTorch's `avg_pool2d`: the divisor is the window clipped to input + padding when
     /// `countsPadding` (`count_include_pad=True`), else the number of input elements in it.
     static func average(_ g: PoolGeometry, countsPadding: Bool, _ x: UnsafeBufferPointer<Float>, inShape s: [Int],

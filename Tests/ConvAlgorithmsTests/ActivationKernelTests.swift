@@ -1,0 +1,56 @@
+import ConvAlgorithms
+import ConvCore
+import Testing
+
+/// The SIMD, threaded passes between convolutions against plain loops, on sizes that leave SIMD
+/// tails and split unevenly over threads, and above the size where work is parallelized.
+@Suite struct ActivationKernelTests {
+    let x = Tensor.random(shape: [2, 20, 37, 41], .uniform(low: -1, high: 1), seed: 3).scalars
+    let z = Tensor.random(shape: [2, 20, 37, 41], .uniform(low: -1, high: 1), seed: 4).scalars
+
+    @Test(arguments: [1, 2, 3]) func reluAndAddMatchScalarLoops(threads: Int) {
+        var y = [Float](repeating: .nan, count: x.count)
+        ActivationKernels.relu(x, &y, count: x.count, threads: threads)
+        #expect(y == x.map { $0 < 0 ? 0 : $0 })
+        var inPlace = x
+        inPlace.withUnsafeMutableBufferPointer { ActivationKernels.relu($0.baseAddress!, $0.baseAddress!, count: $0.count, threads: threads) }
+        #expect(inPlace == y)
+        var sum = [Float](repeating: .nan, count: x.count)
+        ActivationKernels.add(x, z, &sum, count: x.count, threads: threads)
+        #expect(sum == zip(x, z).map { $0 + $1 })
+        // NaN passes through ReLU, as in PyTorch.
+        var nan: [Float] = [.nan, -1, 2]
+        nan.withUnsafeMutableBufferPointer { ActivationKernels.relu($0.baseAddress!, $0.baseAddress!, count: 3, threads: 1) }
+        #expect(nan[0].isNaN && nan[1] == 0 && nan[2] == 2)
+    }
+
+    func scalarMaxPool(_ x: [Float], planes: Int, _ ih: Int, _ iw: Int, _ oh: Int, _ ow: Int,
+                       k: Int, s: Int, top: Int, left: Int) -> [Float] {
+        var y = [Float](repeating: 0, count: planes * oh * ow)
+        for p in 0..<planes {
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    var m = -Float.infinity
+                    for r in (oy * s - top)..<(oy * s - top + k) where r >= 0 && r < ih {
+                        for c in (ox * s - left)..<(ox * s - left + k) where c >= 0 && c < iw { m = max(m, x[(p * ih + r) * iw + c]) }
+                    }
+                    y[(p * oh + oy) * ow + ox] = m
+                }
+            }
+        }
+        return y
+    }
+
+    /// Keras 'same' (padding only at the end), PyTorch symmetric, ceil mode (a window past the end)
+    /// and a window wholly in padding (−∞).
+    @Test(arguments: [(3, 2, 0, 0, 19, 21), (3, 2, 1, 1, 19, 21), (2, 2, 0, 0, 19, 21), (3, 1, 1, 1, 37, 41), (3, 3, 4, 4, 15, 16)])
+    func maxPoolMatchesScalarLoop(k: Int, s: Int, top: Int, left: Int, oh: Int, ow: Int) {
+        let planes = 40
+        for threads in [1, 2] {
+            var y = [Float](repeating: .nan, count: planes * oh * ow)
+            ActivationKernels.maxPool(x, planes: planes, height: 37, width: 41, &y, outHeight: oh, outWidth: ow,
+                                      kernel: (k, k), stride: (s, s), padTop: top, padLeft: left, threads: threads)
+            #expect(y == scalarMaxPool(x, planes: planes, 37, 41, oh, ow, k: k, s: s, top: top, left: left), "k\(k) s\(s) p\(top)")
+        }
+    }
+}
