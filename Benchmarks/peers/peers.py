@@ -216,8 +216,82 @@ class OnnxRuntimePeer:
 
 # --------------------------------------------------------------------------- PyTorch
 
+def keras_xception(torch, classes):
+    """Keras' applications.Xception written as a PyTorch module (Chollet 2017), with Keras' layer
+    names as attribute paths (`block2_sepconv1.depthwise`, `conv2d_1`, `batch_normalization_1`),
+    'same' padding as TensorFlow computes it, and the block outputs kept in `taps` by the names
+    convbench's export uses for its checkpoints (`add`, `add_1`, …)."""
+    nn, F = torch.nn, torch.nn.functional
+
+    class Separable(nn.Module):
+        def __init__(self, cin, cout):
+            super().__init__()
+            self.depthwise = nn.Conv2d(cin, cin, 3, padding=1, groups=cin, bias=False)
+            self.pointwise = nn.Conv2d(cin, cout, 1, bias=False)
+
+        def forward(self, x):
+            return self.pointwise(self.depthwise(x))
+
+    def same_max_pool(x):
+        # TensorFlow 'SAME': the odd padding pixel goes at the end; padding never wins.
+        pads = []
+        for size in (x.shape[3], x.shape[2]):
+            total = max((-(-size // 2) - 1) * 2 + 3 - size, 0)
+            pads += [total // 2, total - total // 2]
+        return F.max_pool2d(F.pad(x, pads, value=float("-inf")), 3, 2)
+
+    class Xception(nn.Module):
+        def __init__(self):
+            super().__init__()
+            bn = lambda c: nn.BatchNorm2d(c, eps=1e-3)
+            self.block1_conv1, self.block1_conv1_bn = nn.Conv2d(3, 32, 3, stride=2, bias=False), bn(32)
+            self.block1_conv2, self.block1_conv2_bn = nn.Conv2d(32, 64, 3, bias=False), bn(64)
+            self.down = [(2, 64, 128, 128, ""), (3, 128, 256, 256, "_1"), (4, 256, 728, 728, "_2"), (13, 728, 728, 1024, "_3")]
+            for b, cin, c1, c2, k in self.down:
+                setattr(self, f"block{b}_sepconv1", Separable(cin, c1)); setattr(self, f"block{b}_sepconv1_bn", bn(c1))
+                setattr(self, f"block{b}_sepconv2", Separable(c1, c2)); setattr(self, f"block{b}_sepconv2_bn", bn(c2))
+                setattr(self, f"conv2d{k}", nn.Conv2d(cin, c2, 1, stride=2, bias=False))
+                setattr(self, f"batch_normalization{k}", bn(c2))
+            for b in range(5, 13):
+                for u in (1, 2, 3):
+                    setattr(self, f"block{b}_sepconv{u}", Separable(728, 728)); setattr(self, f"block{b}_sepconv{u}_bn", bn(728))
+            self.block14_sepconv1, self.block14_sepconv1_bn = Separable(1024, 1536), bn(1536)
+            self.block14_sepconv2, self.block14_sepconv2_bn = Separable(1536, 2048), bn(2048)
+            self.predictions = nn.Linear(2048, classes)
+            self.taps = {}
+
+        def unit(self, name, x):
+            return getattr(self, name + "_bn")(getattr(self, name)(x))
+
+        def forward(self, x):
+            taps, m = self.taps, self
+            x = F.relu(m.block1_conv1_bn(m.block1_conv1(x)))
+            x = taps["block1_conv2"] = F.relu(m.block1_conv2_bn(m.block1_conv2(x)))
+            adds = 0
+            for b, _, _, _, k in self.down:
+                if b == 13:
+                    for block in range(5, 13):
+                        y = x
+                        for u in (1, 2, 3):
+                            y = m.unit(f"block{block}_sepconv{u}", F.relu(y))
+                        x = taps[f"add_{adds}"] = y + x
+                        adds += 1
+                y = x if b == 2 else F.relu(x)
+                y = m.unit(f"block{b}_sepconv2", F.relu(m.unit(f"block{b}_sepconv1", y)))
+                shortcut = getattr(m, f"batch_normalization{k}")(getattr(m, f"conv2d{k}")(x))
+                x = taps["add" if adds == 0 else f"add_{adds}"] = same_max_pool(y) + shortcut
+                adds += 1
+            x = F.relu(m.unit("block14_sepconv1", x))
+            x = taps["block14_sepconv2/pointwise"] = F.relu(m.unit("block14_sepconv2", x))
+            x = taps["predictions"] = m.predictions(x.mean(dim=(2, 3)))
+            return F.softmax(x, dim=1)
+
+    return Xception()
+
+
 class TorchPeer:
-    """torchvision's own deeplabv3_resnet50 with the export's framework weights loaded by name."""
+    """torchvision's own deeplabv3_resnet50, or Keras' Xception written in PyTorch (above), with
+    the export's framework weights (batch norm unfolded) loaded by name."""
     name = "torch"
 
     def __init__(self, export, threads):
@@ -228,24 +302,31 @@ class TorchPeer:
         self.version = f"torch {torch.__version__}, torchvision {torchvision.__version__}"
         self.export = export
         model = export.graph["model"]
-        if model != "deeplabv3-resnet50":
-            raise NotImplementedError(f"no PyTorch definition for {model} here (deeplabv3-resnet50 only)")
-        classes = next(n for n in export.nodes if n["name"] == "classifier.4")["outChannels"]
-        net = torchvision.models.segmentation.deeplabv3_resnet50(weights=None, weights_backbone=None,
-                                                                 num_classes=classes, aux_loss=False)
+        if model == "deeplabv3-resnet50":
+            classes = next(n for n in export.nodes if n["name"] == "classifier.4")["outChannels"]
+            net = torchvision.models.segmentation.deeplabv3_resnet50(weights=None, weights_backbone=None,
+                                                                     num_classes=classes, aux_loss=False)
+        elif model == "xception":
+            net = keras_xception(torch, next(n for n in export.nodes if n["op"] == "fc")["shape"][1])
+        else:
+            raise NotImplementedError(f"no PyTorch definition for {model} here (deeplabv3-resnet50, xception)")
         state = {}
         for n in export.nodes:
+            key = n["name"].replace("/", ".")
+            if n["op"] == "fc":
+                state[key + ".weight"] = torch.from_numpy(export.array(n["weight"]))
+                state[key + ".bias"] = torch.from_numpy(export.array(n["bias"]))
             if n["op"] != "conv":
                 continue
             fw = n["framework"]
-            state[n["name"] + ".weight"] = torch.from_numpy(export.array(fw["weight"]))
+            state[key + ".weight"] = torch.from_numpy(export.array(fw["weight"]))
             if fw.get("bias"):
-                state[n["name"] + ".bias"] = torch.from_numpy(export.array(fw["bias"]))
+                state[key + ".bias"] = torch.from_numpy(export.array(fw["bias"]))
             bn = fw.get("batchNorm")
             if bn:
-                for key, file in (("weight", bn["gamma"]), ("bias", bn["beta"]), ("running_mean", bn["mean"]),
-                                  ("running_var", bn["variance"])):
-                    state[bn["name"] + "." + key] = torch.from_numpy(export.array(file))
+                for field, file in (("weight", bn["gamma"]), ("bias", bn["beta"]), ("running_mean", bn["mean"]),
+                                    ("running_var", bn["variance"])):
+                    state[bn["name"] + "." + field] = torch.from_numpy(export.array(file))
         expected = {k for k in net.state_dict() if not k.endswith("num_batches_tracked")}
         if set(state) != expected:
             raise ValueError(f"weights do not match torchvision's modules: missing {sorted(expected - set(state))[:3]}, "
@@ -265,10 +346,14 @@ class TorchPeer:
                 hooks.append(module.register_forward_hook(
                     lambda _m, _i, out, key=c["node"]: seen.__setitem__(key, out.detach().numpy().copy())))
         with self.torch.no_grad():
-            result = self.net(self.x)["out"].numpy()
+            result = self.net(self.x)
         for h in hooks:
             h.remove()
-        seen[self.export.graph["outputs"][0]] = result
+        if isinstance(result, dict):
+            result = result["out"]
+        for name, value in getattr(self.net, "taps", {}).items():
+            seen[name] = value.detach().numpy().copy()
+        seen[self.export.graph["outputs"][0]] = result.numpy()
         return seen
 
     def forward(self):
