@@ -9,6 +9,7 @@ import ConvCore
 /// zero-inserted buffer with the kernel flipped (the adjoint of a strided convolution is a stride-1
 /// convolution of the upsampled input; Dumoulin & Visin 2016, "A guide to convolution arithmetic").
 ///
+/// 1×1 stride-1 unpadded layers skip the copy and use their own tile (DirectPointwise.swift).
 /// The microkernel computes 4 output channels × 16 output columns of one output row
 /// (4 × SIMD16 accumulators) with fused multiply-adds, skipping kernel rows that fall wholly in
 /// padding. Work items (image, group, channel block, row) are split statically over threads and
@@ -126,7 +127,9 @@ public struct DirectConvolution: ConvolutionAlgorithm {
                 }
             }
             biasValues = bias?.scalars ?? [Float](repeating: 0, count: c.outChannels)
-            buffer = Workspace(count: p.bufferCount)
+            // 1×1 stride-1 unpadded layers read the image as it is (DirectPointwise.swift).
+            buffer = Workspace(count: DirectConvolution.runsAsPointwise(c)
+                               ? DirectConvolution.pointwiseScratch(p) * max(1, threads) : p.bufferCount)
         }
 
         var workspaceBytes: Int { buffer.bytes + packed.bytes }
@@ -142,6 +145,15 @@ public struct DirectConvolution: ConvolutionAlgorithm {
                     biasValues.withUnsafeBufferPointer { b in
                         let shared = UncheckedSendable((x.baseAddress!, y.baseAddress!, b.baseAddress!,
                                                         buffer.pointer, UnsafePointer(packed.pointer)))
+                        if DirectConvolution.runsAsPointwise(descriptor) {
+                            let (x, y, b, scratch, w) = shared.value
+                            for n in 0..<p.batch {
+                                DirectConvolution.pointwiseImage(p, x: x + n * p.inChannels * p.ih * p.iw,
+                                                                 y: y + n * p.outChannels * p.oh * p.ow,
+                                                                 weights: w, bias: b, scratch: scratch, threads: threads)
+                            }
+                            return
+                        }
                         for n in 0..<p.batch {
                             parallelFor(threads: threads, count: p.inChannels) { channels in
                                 let (x, _, _, buf, _) = shared.value

@@ -41,6 +41,8 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("peer-rounds"), help: "Interleaved rounds of convbench and peer forward passes (default 5, 3 with --quick).")
     var peerRounds: Int?
     @Option(name: .customLong("peer-script"), help: "The peer script.") var peerScript = "Benchmarks/peers/peers.py"
+    @Option(name: .customLong("peer-settle"), help: "Seconds between the end of one timed pass and the start of the next in the peer rounds (default 0.2).")
+    var peerSettle: Double = 0.2
 
     static let knownPeers = ["onnxruntime", "torch"]
     var chosenPeers: [String] {
@@ -92,6 +94,7 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("--peers and --peer apply to model suites (deeplab, xception, deeplab-paper, deeplabv3plus)")
         }
         if let r = peerRounds, r < 1 { throw ValidationError("--peer-rounds must be at least 1, got \(r)") }
+        if !(peerSettle >= 0 && peerSettle <= 60) { throw ValidationError("--peer-settle must be between 0 and 60 seconds, got \(peerSettle)") }
         for name in algorithms where !AlgorithmRegistry.named.names.contains(name) {
             throw ValidationError("unknown algorithm '\(name)' (known: \(AlgorithmRegistry.named.names.joined(separator: ", ")))")
         }
@@ -202,7 +205,7 @@ struct RunCommand: ParsableCommand {
         }
         defer { sessions.forEach { $0.close() } }
         return PeerComparison.interleave(runner: selected, input: run.input, sessions: sessions,
-                                         rounds: peerRounds ?? (quick ? 3 : 5))
+                                         rounds: peerRounds ?? (quick ? 3 : 5), settle: peerSettle)
     }
 
     static func defaultFolder(suite: String) -> String {

@@ -68,3 +68,38 @@ import Testing
         }
     }
 }
+
+/// direct's 1×1 path (no padded copy, 4 channels × 24 pixels per tile, a per-pixel tail): plane
+/// sizes around the tile edge, output channels not a multiple of 4, groups, batch, bias; exact on
+/// small integers; and the padded or strided 1×1 layers still take the general path.
+@Suite struct DirectPointwiseTests {
+    @Test(arguments: [1, 5, 23, 24, 25, 48, 49, 77])
+    func pointwiseAtEveryPlaneSize(pixels: Int) throws {
+        var i: UInt64 = 0
+        for (groups, cin, cout, batch) in [(1, 3, 5, 1), (1, 17, 8, 2), (2, 6, 10, 1), (3, 9, 3, 2)] {
+            for (pads, stride) in [(0, 1), (1, 1), (0, 2)] {
+                let conv = try ConvDescriptor(batch: batch, groups: groups, inChannels: cin, outChannels: cout,
+                                              inHeight: 1, inWidth: pixels, kernelHeight: 1, kernelWidth: 1,
+                                              strideHeight: stride, strideWidth: stride,
+                                              padTop: pads, padBottom: pads, padLeft: pads, padRight: pads, hasBias: true)
+                for data in [DataKind.normal, .smallIntegers] {
+                    i += 1
+                    let c = PreparedCase(conv, data: data, dataSeed: 91 &+ i)
+                    for threads in [1, 2] {
+                        let verdict = DifferentialRunner(threads: threads).check(DirectConvolution(), on: c)
+                        guard case .passed = verdict else {
+                            Issue.record("direct on \(conv.caseLine) \(data) threads \(threads): \(verdict)")
+                            continue
+                        }
+                    }
+                }
+            }
+        }
+        // A square plane too, so rows of the plane run together in one tile.
+        let square = try ConvDescriptor(inChannels: 8, outChannels: 6, inHeight: 7, inWidth: 7, kernelHeight: 1, kernelWidth: 1)
+        guard case .passed = DifferentialRunner(threads: 2).check(DirectConvolution(), on: PreparedCase(square, data: .normal, dataSeed: 5)) else {
+            Issue.record("direct on \(square.caseLine)")
+            return
+        }
+    }
+}
