@@ -39,6 +39,19 @@ import Testing
     }
 }
 
+/// `algorithm` against the float64 reference on `conv` with normal and small-integer data (exact
+/// there), on 1 and 2 threads; records every disagreement.
+func expectAgreement(_ algorithm: any ConvolutionAlgorithm, on conv: ConvDescriptor, seed: UInt64) {
+    for (k, data) in [DataKind.normal, .smallIntegers].enumerated() {
+        let c = PreparedCase(conv, data: data, dataSeed: seed &+ UInt64(k))
+        for threads in [1, 2] {
+            let verdict = DifferentialRunner(threads: threads).check(algorithm, on: c)
+            if case .passed = verdict { continue }
+            Issue.record("\(algorithm.name) on \(conv.caseLine) \(data) threads \(threads): \(verdict)")
+        }
+    }
+}
+
 /// depthwise-simd's 3×3 stride-1 kernel (registers hold the weights, eight columns per vector,
 /// rows copied into a plane whose padding is written once per run): every width around the
 /// vector edges, heights down to 1, padding 0/1/2 and asymmetric, multiplier 2, batch 2, exact
@@ -46,7 +59,7 @@ import Testing
 @Suite struct Depthwise3x3Tests {
     @Test(arguments: [1, 2, 7, 8, 9, 15, 16, 17, 19, 24, 33])
     func denseThreeByThreeAtEveryWidth(width: Int) throws {
-        var i: UInt64 = 0
+        var seed: UInt64 = 77
         for (h, pads, multiplier, batch) in [(1, (1, 1, 1, 1), 1, 1), (5, (0, 0, 0, 0), 1, 2), (6, (1, 1, 1, 1), 2, 1),
                                              (9, (2, 0, 1, 2), 1, 1), (3, (0, 2, 2, 0), 2, 2)] {
             let (top, bottom, left, right) = pads
@@ -54,17 +67,8 @@ import Testing
             let conv = try ConvDescriptor(batch: batch, groups: 6, inChannels: 6, outChannels: 6 * multiplier,
                                           inHeight: h, inWidth: width, kernelHeight: 3, kernelWidth: 3,
                                           padTop: top, padBottom: bottom, padLeft: left, padRight: right, hasBias: true)
-            for data in [DataKind.normal, .smallIntegers] {
-                i += 1
-                let c = PreparedCase(conv, data: data, dataSeed: 77 &+ i)
-                for threads in [1, 2] {
-                    let verdict = DifferentialRunner(threads: threads).check(DepthwiseSIMD(), on: c)
-                    guard case .passed = verdict else {
-                        Issue.record("depthwise-simd on \(conv.caseLine) \(data) threads \(threads): \(verdict)")
-                        continue
-                    }
-                }
-            }
+            seed += 2
+            expectAgreement(DepthwiseSIMD(), on: conv, seed: seed)
         }
     }
 }
@@ -75,7 +79,7 @@ import Testing
 @Suite struct DirectPointwiseTests {
     @Test(arguments: [1, 5, 23, 24, 25, 48, 49, 77])
     func pointwiseAtEveryPlaneSize(pixels: Int) throws {
-        var i: UInt64 = 0
+        var seed: UInt64 = 91
         // 600 input channels per group: a 57 KB strip, more than L1 holds.
         for (groups, cin, cout, batch) in [(1, 3, 5, 1), (1, 17, 8, 2), (2, 6, 10, 1), (3, 9, 3, 2), (2, 600, 6, 1)] {
             for (pads, stride) in [(0, 1), (1, 1), (0, 2)] {
@@ -83,24 +87,12 @@ import Testing
                                               inHeight: 1, inWidth: pixels, kernelHeight: 1, kernelWidth: 1,
                                               strideHeight: stride, strideWidth: stride,
                                               padTop: pads, padBottom: pads, padLeft: pads, padRight: pads, hasBias: true)
-                for data in [DataKind.normal, .smallIntegers] {
-                    i += 1
-                    let c = PreparedCase(conv, data: data, dataSeed: 91 &+ i)
-                    for threads in [1, 2] {
-                        let verdict = DifferentialRunner(threads: threads).check(DirectConvolution(), on: c)
-                        guard case .passed = verdict else {
-                            Issue.record("direct on \(conv.caseLine) \(data) threads \(threads): \(verdict)")
-                            continue
-                        }
-                    }
-                }
+                seed += 2
+                expectAgreement(DirectConvolution(), on: conv, seed: seed)
             }
         }
         // A square plane too, so rows of the plane run together in one tile.
-        let square = try ConvDescriptor(inChannels: 8, outChannels: 6, inHeight: 7, inWidth: 7, kernelHeight: 1, kernelWidth: 1)
-        guard case .passed = DifferentialRunner(threads: 2).check(DirectConvolution(), on: PreparedCase(square, data: .normal, dataSeed: 5)) else {
-            Issue.record("direct on \(square.caseLine)")
-            return
-        }
+        expectAgreement(DirectConvolution(), on: try ConvDescriptor(inChannels: 8, outChannels: 6, inHeight: 7, inWidth: 7,
+                                                                    kernelHeight: 1, kernelWidth: 1), seed: 5)
     }
 }
