@@ -10,6 +10,10 @@ import ConvCore
 /// `minColumns` (512) GEMM columns, which would starve SGEMM; never more than `maxColumnBytes`.
 /// Workspace bound: at most `maxColumnBytes` (16 MiB), or one row's worth (forward K·Wout floats,
 /// transposed (Cout/g)·kH·kW·Win floats) when a single row is larger.
+///
+/// Forward layers whose kernel taps read only padding for at least 15% of the multiply-accumulates
+/// (dilated kernels on small maps) run region by region over the taps that land inside the image
+/// (`TapRegions`); the workspace then also holds each region's weights and one band's GEMM output.
 public struct Im2colGEMM: ConvolutionAlgorithm {
     public var maxColumnBytes: Int
     public var cacheBytes: Int
@@ -47,6 +51,8 @@ public struct Im2colGEMM: ConvolutionAlgorithm {
         let threads: Int
         let bandRows: Int
         let columns: Workspace
+        let regions: TapRegions?
+        let regionOutput: Workspace
 
         init(_ c: ConvDescriptor, weights: Tensor, bias: Tensor?, threads: Int, plan: Im2colGEMM) {
             descriptor = c
@@ -60,12 +66,19 @@ public struct Im2colGEMM: ConvolutionAlgorithm {
             } else {
                 let k = c.inChannelsPerGroup * c.kernelHeight * c.kernelWidth
                 bandRows = plan.bandRows(total: c.outHeight, rowWidth: c.outWidth, k: k)
-                columns = Workspace(count: k * bandRows * c.outWidth)
+                regions = TapRegions(c, weights: weights, plan: plan)
+                columns = Workspace(count: regions?.columnFloats ?? k * bandRows * c.outWidth)
+                regionOutput = Workspace(count: regions?.outputFloats ?? 0)
+                return
             }
+            regions = nil
+            regionOutput = Workspace(count: 0)
         }
 
-        var workspaceBytes: Int { columns.bytes }
-        var workspaces: [Workspace] { [columns] }
+        var workspaceBytes: Int {
+            columns.bytes + regionOutput.bytes + (regions?.regions.map { $0.weights.count * 4 }.reduce(0, +) ?? 0)
+        }
+        var workspaces: [Workspace] { [columns, regionOutput] }
 
         func run(_ input: Tensor, into output: inout Tensor) throws {
             try checkRun(input, output)
@@ -100,6 +113,11 @@ public struct Im2colGEMM: ConvolutionAlgorithm {
             let k = cinG * c.kernelHeight * c.kernelWidth
             let image = x + (n * c.inChannels + g * cinG) * c.inHeight * c.inWidth
             let outPlane = c.outHeight * c.outWidth
+            if let regions {
+                regions.run(c, image: image, group: g, yGroup: yImage + g * coutG * outPlane, col: col,
+                            scratch: regionOutput.pointer, threads: threads)
+                return
+            }
             var oy = 0
             while oy < c.outHeight {
                 let rows = oy..<min(c.outHeight, oy + bandRows)
