@@ -62,17 +62,15 @@ public struct Im2colGEMM: ConvolutionAlgorithm {
             if c.transposed {
                 let rowsPerPixel = c.outChannelsPerGroup * c.kernelHeight * c.kernelWidth
                 bandRows = plan.bandRows(total: c.inHeight, rowWidth: c.inWidth, k: rowsPerPixel)
+                regions = nil
                 columns = Workspace(count: rowsPerPixel * bandRows * c.inWidth)
             } else {
                 let k = c.inChannelsPerGroup * c.kernelHeight * c.kernelWidth
                 bandRows = plan.bandRows(total: c.outHeight, rowWidth: c.outWidth, k: k)
                 regions = TapRegions(c, weights: weights, plan: plan)
                 columns = Workspace(count: regions?.columnFloats ?? k * bandRows * c.outWidth)
-                regionOutput = Workspace(count: regions?.outputFloats ?? 0)
-                return
             }
-            regions = nil
-            regionOutput = Workspace(count: 0)
+            regionOutput = Workspace(count: regions?.outputFloats ?? 0)
         }
 
         var workspaceBytes: Int {

@@ -57,7 +57,7 @@ public struct ModelInfo: Codable, Sendable {
     public var uniqueShapes: Int
     public var convMACs: Int
     public var parameters: Int
-    /// Per block (the first component of the layer names): conv MACs and parameters.
+    /// Per block (`Node.block`, in execution order): conv MACs, parameters and times.
     public var blocks: [BlockInfo]
     /// Forward passes of the selected table that were timed node by node for `BlockInfo.forward*`.
     public var profiledPasses: Int?

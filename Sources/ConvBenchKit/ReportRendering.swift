@@ -9,8 +9,8 @@ extension RunReport {
     /// One row per layer × algorithm, stable columns; fields are quoted when they hold a comma,
     /// a quote or a newline (the case line is always one quoted column).
     public func csv() -> String {
-        func q(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
-        func f(_ v: Double?, _ scale: Double = 1) -> String { v.map { String(format: "%.6g", $0 * scale) } ?? "" }
+        func q(_ s: String) -> String { RunReport.csvQuoted(s) }
+        func f(_ v: Double?, _ scale: Double = 1) -> String { RunReport.csvNumber(v, scale) }
         var out = RunReport.csvColumns.joined(separator: ",") + "\n"
         for layer in layers {
             for a in layer.algorithms {
@@ -26,6 +26,11 @@ extension RunReport {
         return out
     }
 
+    /// A CSV text field: always quoted, inner quotes doubled.
+    static func csvQuoted(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+    /// A CSV number (6 significant digits), empty when absent.
+    static func csvNumber(_ v: Double?, _ scale: Double = 1) -> String { v.map { String(format: "%.6g", $0 * scale) } ?? "" }
+
     static let forwardCSVColumns = [
         "suite", "model", "input", "pass", "kind", "status", "median_ms", "p10_ms", "p90_ms", "repetitions",
         "images_per_second", "time_ratio_to_convbench_selected", "agrees", "worst_relative_difference",
@@ -34,8 +39,8 @@ extension RunReport {
     /// Model suites: one row per forward pass — convbench's (selected table, single algorithms) and
     /// each peer runtime's. A peer's time ratio uses convbench's passes from the same interleaved rounds.
     public func forwardCSV() -> String {
-        func q(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
-        func f(_ v: Double?, _ scale: Double = 1) -> String { v.map { String(format: "%.6g", $0 * scale) } ?? "" }
+        func q(_ s: String) -> String { RunReport.csvQuoted(s) }
+        func f(_ v: Double?, _ scale: Double = 1) -> String { RunReport.csvNumber(v, scale) }
         let name = model?.name ?? "", input = model?.input.map(String.init).joined(separator: "x") ?? ""
         var out = RunReport.forwardCSVColumns.joined(separator: ",") + "\n"
         let selected = endToEnd?.first { $0.policy == "selected" }?.run?.median
