@@ -26,20 +26,43 @@ extension DirectConvolution {
     /// Scratch floats per worker: one packed strip.
     static func pointwiseScratch(_ p: Plan) -> Int { p.cinG * pointwiseTile }
 
+    /// Work items are (group, strip, part of the output channel blocks), the part varying fastest.
+    /// With whole strips only, a 19×19 map (15 full strips) gave one worker 8 strips and the other 7:
+    /// the layer took 8/7.5 of its balanced time. When the strips do not divide evenly among the
+    /// threads, each strip is split into `threads` parts, so every thread gets the same number of
+    /// part-strips; a thread packs a strip once for the consecutive parts it computes.
+    static func pointwiseParts(fullTiles: Int, threads: Int) -> Int {
+        threads > 1 && fullTiles % threads != 0 ? threads : 1
+    }
+
     static func pointwiseImage(_ p: Plan, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
                                weights: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                                scratch: UnsafeMutablePointer<Float>, threads: Int) {
         let plane = p.oh * p.ow
-        let tiles = (plane + pointwiseTile - 1) / pointwiseTile
+        let fullTiles = plane / pointwiseTile, tail = plane - fullTiles * pointwiseTile
+        let parts = pointwiseParts(fullTiles: fullTiles, threads: threads)
+        let tiled = p.groups * fullTiles * parts
         let shared = UncheckedSendable((x, y, weights, bias, scratch))
-        parallelForWorkers(threads: threads, count: p.groups * tiles) { worker, range in
+        parallelForWorkers(threads: threads, count: tiled + (tail > 0 ? p.groups : 0)) { worker, range in
             let (x, y, weights, bias, scratch) = shared.value
             let strip = scratch + worker * pointwiseScratch(p)
+            var packed = -1
             for item in range {
-                let g = item / tiles, px = (item % tiles) * pointwiseTile
-                let count = min(pointwiseTile, plane - px)
-                let xg = x + g * p.cinG * plane + px
-                if count == pointwiseTile {
+                if item >= tiled {
+                    // The plane's last pixels, fewer than a strip.
+                    let g = item - tiled, px = fullTiles * pointwiseTile
+                    for block in 0..<p.channelBlocks {
+                        let w = weights + (g * p.channelBlocks + block) * p.cinG * channelBlock
+                        let oc = g * p.coutG + block * channelBlock
+                        pointwiseTail(x + g * p.cinG * plane + px, plane: plane, cinG: p.cinG, w: w, bias: bias + oc,
+                                      valid: min(channelBlock, p.coutG - block * channelBlock), out: y + oc * plane + px, count: tail)
+                    }
+                    continue
+                }
+                let part = item % parts, tile = item / parts, g = tile / fullTiles
+                let px = (tile % fullTiles) * pointwiseTile
+                if tile != packed {
+                    let xg = x + g * p.cinG * plane + px
                     for icg in 0..<p.cinG {
                         let src = xg + icg * plane, dst = strip + icg * pointwiseTile
                         for k in stride(from: 0, to: pointwiseTile, by: 8) {
@@ -47,17 +70,13 @@ extension DirectConvolution {
                                                                         as: SIMD8<Float>.self)
                         }
                     }
+                    packed = tile
                 }
-                for block in 0..<p.channelBlocks {
+                for block in (p.channelBlocks * part / parts)..<(p.channelBlocks * (part + 1) / parts) {
                     let w = weights + (g * p.channelBlocks + block) * p.cinG * channelBlock
                     let oc = g * p.coutG + block * channelBlock
-                    let valid = min(channelBlock, p.coutG - block * channelBlock)
-                    let out = y + oc * plane + px
-                    if count == pointwiseTile {
-                        pointwiseTile24(strip, plane: plane, cinG: p.cinG, w: w, bias: bias + oc, valid: valid, out: out)
-                    } else {
-                        pointwiseTail(xg, plane: plane, cinG: p.cinG, w: w, bias: bias + oc, valid: valid, out: out, count: count)
-                    }
+                    pointwiseTile24(strip, plane: plane, cinG: p.cinG, w: w, bias: bias + oc,
+                                    valid: min(channelBlock, p.coutG - block * channelBlock), out: y + oc * plane + px)
                 }
             }
         }

@@ -9,14 +9,7 @@ public func parallelFor(threads: Int, count: Int, _ body: (Range<Int>) -> Void) 
         if count > 0 { body(0..<count) }
         return
     }
-    withoutActuallyEscaping(body) { body in
-        // The body writes disjoint ranges through raw pointers; the chunks never overlap.
-        let shared = UncheckedSendable(body)
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            let lo = count * w / workers, hi = count * (w + 1) / workers
-            if lo < hi { shared.value(lo..<hi) }
-        }
-    }
+    parallelForWorkers(threads: workers, count: count) { _, range in body(range) }
 }
 
 /// Like `parallelFor`, also telling each chunk which worker (0..<threads) runs it, so workers can
@@ -27,12 +20,15 @@ public func parallelForWorkers(threads: Int, count: Int, _ body: (_ worker: Int,
         if count > 0 { body(0, 0..<count) }
         return
     }
-    withoutActuallyEscaping(body) { body in
-        let shared = UncheckedSendable(body)
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            let lo = count * w / workers, hi = count * (w + 1) / workers
-            if lo < hi { shared.value(w, lo..<hi) }
-        }
+    func share(_ w: Int) {
+        let lo = count * w / workers, hi = count * (w + 1) / workers
+        if lo < hi { body(w, lo..<hi) }
+    }
+    if WorkerPool.shared.run(workers: workers, share) { return }
+    withoutActuallyEscaping(share) { share in
+        // The body writes disjoint ranges through raw pointers; the chunks never overlap.
+        let shared = UncheckedSendable(share)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in shared.value(w) }
     }
 }
 

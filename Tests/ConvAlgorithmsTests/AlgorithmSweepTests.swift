@@ -73,9 +73,11 @@ func expectAgreement(_ algorithm: any ConvolutionAlgorithm, on conv: ConvDescrip
     }
 }
 
-/// direct's 1×1 path (no padded copy, 4 channels × 24 pixels per tile, a per-pixel tail): plane
+/// direct's 1×1 path (no padded copy, 4 channels × 24 pixels per tile, a per-pixel tail, strips
+/// split into parts of the output channels when they do not divide among the threads): plane
 /// sizes around the tile edge, output channels not a multiple of 4, groups, batch, bias; exact on
-/// small integers; and the padded or strided 1×1 layers still take the general path.
+/// small integers; the same bits at every thread count; and the padded or strided 1×1 layers
+/// still take the general path.
 @Suite struct DirectPointwiseTests {
     @Test(arguments: [1, 5, 23, 24, 25, 48, 49, 77])
     func pointwiseAtEveryPlaneSize(pixels: Int) throws {
@@ -94,5 +96,20 @@ func expectAgreement(_ algorithm: any ConvolutionAlgorithm, on conv: ConvDescrip
         // A square plane too, so rows of the plane run together in one tile.
         expectAgreement(DirectConvolution(), on: try ConvDescriptor(inChannels: 8, outChannels: 6, inHeight: 7, inWidth: 7,
                                                                     kernelHeight: 1, kernelWidth: 1), seed: 5)
+    }
+
+    /// 19×19 has 15 full strips and a 1-pixel tail: at 2 and 3 threads every strip is split into
+    /// parts of the output channels; 24×24 (24 strips) divides evenly among 2 and 3 threads.
+    @Test(arguments: [19, 24])
+    func sameBitsAtEveryThreadCount(side: Int) throws {
+        let conv = try ConvDescriptor(groups: 2, inChannels: 80, outChannels: 54, inHeight: side, inWidth: side,
+                                      kernelHeight: 1, kernelWidth: 1, hasBias: true)
+        let c = PreparedCase(conv, data: .normal, dataSeed: 19)
+        let one = try #require(AlgorithmOutput(DirectConvolution()).output(conv, c, threads: 1))
+        for threads in [2, 3, 4] {
+            let many = try #require(AlgorithmOutput(DirectConvolution()).output(conv, c, threads: threads))
+            #expect(many.scalars == one.scalars, "threads \(threads)")
+        }
+        expectAgreement(DirectConvolution(), on: conv, seed: 23)
     }
 }
