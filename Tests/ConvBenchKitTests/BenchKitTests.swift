@@ -143,4 +143,23 @@ struct OffByOneElement: ConvolutionAlgorithm {
         #expect(html.contains("<td>selected</td>") && html.contains("<td>im2col-gemm</td>"))
         #expect(html.contains("Slowest nodes of the forward pass") && html.contains("<td>\(slowest[0].name)</td>"))
     }
+
+    /// Xception ends in a 1000-class softmax, saturated on random weights (one class at 1.0), so
+    /// comparing outputs said 0.0 whatever the convolutions computed; the tables are compared on
+    /// the logits: im2col-gemm and direct sum in different orders and must differ a little.
+    @Test func endToEndComparesXceptionOnItsLogits() throws {
+        let suite = try ModelSuite(.xception, ModelOptions(height: 71, width: 71), suiteName: "xception")
+        let algorithms: [any ConvolutionAlgorithm] = [Im2colGEMM(), DirectConvolution()]
+        let bench = LayerBenchmark(algorithms: algorithms, threads: 1, policy: .quick,
+                                   calibration: Self.calibration, checkDeterminism: false)
+        let layers = suite.suite.layers.map { bench.run(name: $0.name, conv: $0.conv, occurrences: $0.occurrences) }
+        let once = TimingPolicy(warmup: 0, minRepetitions: 1, maxRepetitions: 1, budget: 0)
+        let run = suite.endToEnd(selected: layers, algorithms: algorithms, threads: 1, policy: once, profiledPasses: 0)
+        let direct = try #require(run.results.first { $0.policy == "direct" })
+        let difference = try #require(direct.maxRelativeDifference)
+        #expect(difference > 0 && difference < 1e-4, "\(difference)")
+        let output = try #require(run.im2colRunner?.run(run.input).first)
+        #expect(abs(output.scalars.reduce(0, +) - 1) < 1e-3 && output.scalars.max()! > 0.999)
+    }
+
 }
