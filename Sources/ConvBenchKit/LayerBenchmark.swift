@@ -61,9 +61,12 @@ public struct LayerResult: Codable, Sendable {
     public var bytes: Int
     public var equivalentGEMMGFLOPS: Double
     public var algorithms: [AlgorithmTiming]
-    /// Fastest valid algorithm and its margin over the runner-up (runner-up time ÷ its time − 1).
+    /// Fastest valid algorithm and its margin over the runner-up (runner-up time ÷ its time − 1; from
+    /// the runoff's paired repetitions when there was one).
     public var selected: String?
     public var marginOverRunnerUp: Double?
+    /// The two fastest timed again in alternation, when their medians were close (`Runoff`).
+    public var runoff: Runoff?
 
     public init(name: String, caseLine: String, occurrences: Int, macs: Int, flops: Int, bytes: Int,
                 equivalentGEMMGFLOPS: Double, algorithms: [AlgorithmTiming], selected: String?, marginOverRunnerUp: Double?) {
@@ -72,6 +75,33 @@ public struct LayerResult: Codable, Sendable {
         self.equivalentGEMMGFLOPS = equivalentGEMMGFLOPS; self.algorithms = algorithms
         self.selected = selected; self.marginOverRunnerUp = marginOverRunnerUp
     }
+}
+
+/// The two fastest valid algorithms of a layer timed again in alternating repetitions (A B, B A,
+/// A B, …). Each algorithm's median comes from its own block of repetitions, taken seconds apart;
+/// on a shared host whose speed drifts by 10–70% over minutes, two algorithms within a few percent
+/// could swap places by when they happened to be timed. Paired repetitions see the same load, so
+/// the median of their ratios decides.
+public struct Runoff: Codable, Sendable, Equatable {
+    /// [first, second]: the order of their separate medians.
+    public var algorithms: [String]
+    /// Seconds per repetition, in the order measured.
+    public var first: [Double]
+    public var second: [Double]
+    /// Median over the pairs of second ÷ first: above 1, the first is faster.
+    public var medianRatio: Double
+
+    public init(algorithms: [String], first: [Double], second: [Double]) {
+        precondition(algorithms.count == 2 && first.count == second.count && !first.isEmpty)
+        self.algorithms = algorithms
+        self.first = first
+        self.second = second
+        medianRatio = TimingStats(samples: zip(second, first).map { $0 / $1 }).median
+    }
+
+    public var winner: String { medianRatio >= 1 ? algorithms[0] : algorithms[1] }
+    /// The loser's time ÷ the winner's, − 1, pair by pair.
+    public var margin: Double { max(medianRatio, 1 / medianRatio) - 1 }
 }
 
 public struct LayerBenchmark {
@@ -85,6 +115,10 @@ public struct LayerBenchmark {
     /// Collect a gperftools CPU profile of the timed repetitions only (the profiler must have
     /// been started, `CPUProfile.start`; it is enabled around each timed region).
     public var profileTimedRegion: Bool
+    /// Runoff (see `Runoff`) when the runner-up's median is within this fraction of the fastest's…
+    public var runoffMargin: Double = 0.25
+    /// …with this many pairs of repetitions (0: none). From the policy: its minimum repetitions.
+    public var runoffRounds: Int
 
     public init(algorithms: [any ConvolutionAlgorithm], threads: Int, policy: TimingPolicy, calibration: Calibration,
                 checkDeterminism: Bool = true, coldCache: Bool = false, profileTimedRegion: Bool = false) {
@@ -95,6 +129,7 @@ public struct LayerBenchmark {
         self.checkDeterminism = checkDeterminism
         self.coldCache = coldCache
         self.profileTimedRegion = profileTimedRegion
+        runoffRounds = policy.minRepetitions
     }
 
     public func run(name: String, conv: ConvDescriptor, occurrences: Int = 1, seed: UInt64 = 42) -> LayerResult {
@@ -108,11 +143,45 @@ public struct LayerBenchmark {
             timings.append(time(algorithm, conv: conv, x: x, w: w, b: b, checker: checker, gemmGFLOPS: gemm))
         }
         let valid = timings.filter { $0.status == .ok }.sorted { $0.run!.median < $1.run!.median }
-        return LayerResult(
+        var result = LayerResult(
             name: name, caseLine: conv.caseLine, occurrences: occurrences, macs: conv.multiplyAccumulates,
             flops: conv.flops, bytes: conv.bytesTouched, equivalentGEMMGFLOPS: gemm, algorithms: timings,
             selected: valid.first?.algorithm,
             marginOverRunnerUp: valid.count > 1 ? valid[1].run!.median / valid[0].run!.median - 1 : nil)
+        if runoffRounds > 0, valid.count > 1, let margin = result.marginOverRunnerUp, margin < runoffMargin,
+           let runoff = self.runoff(valid[0].algorithm, valid[1].algorithm, conv: conv, x: x, w: w, b: b) {
+            result.runoff = runoff
+            result.selected = runoff.winner
+            result.marginOverRunnerUp = runoff.margin
+        }
+        return result
+    }
+
+    /// Runoff between two algorithms already judged correct on this layer (nil if either fails to
+    /// prepare or run now).
+    func runoff(_ first: String, _ second: String, conv: ConvDescriptor, x: Tensor, w: Tensor, b: Tensor?) -> Runoff? {
+        guard let a = algorithms.first(where: { $0.name == first }), let c = algorithms.first(where: { $0.name == second }),
+              let pa = try? a.prepare(conv, weights: w, bias: b, options: AlgorithmOptions(threads: threads)),
+              let pc = try? c.prepare(conv, weights: w, bias: b, options: AlgorithmOptions(threads: threads))
+        else { return nil }
+        var y = Tensor(shape: conv.outputShape)
+        var times: ([Double], [Double]) = ([], [])
+        do {
+            try pa.run(x, into: &y)
+            try pc.run(x, into: &y)
+            for round in 0..<runoffRounds {
+                // Alternate which goes first, so neither always runs right after the other.
+                for firstOfPair in round % 2 == 0 ? [true, false] : [false, true] {
+                    if coldCache { CacheFlusher.shared.flush() }
+                    let p = firstOfPair ? pa : pc
+                    let t = try Clock.time { try p.run(x, into: &y) }
+                    if firstOfPair { times.0.append(t) } else { times.1.append(t) }
+                }
+            }
+        } catch {
+            return nil
+        }
+        return Runoff(algorithms: [first, second], first: times.0, second: times.1)
     }
 
     func time(_ algorithm: any ConvolutionAlgorithm, conv: ConvDescriptor, x: Tensor, w: Tensor, b: Tensor?,

@@ -45,7 +45,7 @@ extension RunReport {
             h += "<td class=sel>\(esc(l.selected ?? "none"))</td><td>\(fmt(best?.run?.median, 1e3, "%.3f"))</td>"
             h += "<td>\(fmt(best?.gflops))</td><td>\(fmt(best?.ratioToEquivalentGEMM, 1, "%.2f"))</td>"
             h += "<td>\(fmt(best?.fractionOfSGEMM, 1, "%.2f"))</td><td>\(fmt(speedup, 1, "%.2f×"))</td>"
-            h += "<td>\(fmt(l.marginOverRunnerUp, 100, "%.0f%%"))</td></tr>"
+            h += "<td>\(fmt(l.marginOverRunnerUp, 100, "%.0f%%"))\(l.runoff == nil ? "" : " paired")</td></tr>"
         }
         h += "</table>"
 

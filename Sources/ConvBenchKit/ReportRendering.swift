@@ -73,7 +73,8 @@ extension RunReport {
             s += best.flatMap { $0.run }.map { String(format: "%.3f", $0.median * 1e3) } ?? "–"
             s += " | " + (best?.gflops.map { String(format: "%.1f", $0) } ?? "–")
             s += " | " + (best?.ratioToEquivalentGEMM.map { String(format: "%.2f", $0) } ?? "–")
-            s += " | " + (l.marginOverRunnerUp.map { String(format: "%.0f%%", $0 * 100) } ?? "–") + " |\n"
+            s += " | " + (l.marginOverRunnerUp.map { String(format: "%.0f%%", $0 * 100) } ?? "–")
+            s += (l.runoff == nil ? "" : " paired") + " |\n"
         }
         if let model {
             s += "\n\(model.name) at \(model.input): \(model.convolutions) convolutions (\(model.uniqueShapes) unique shapes), "
