@@ -19,8 +19,8 @@ import Glibc
 final class WorkerPool: @unchecked Sendable {
     static let shared = WorkerPool()
 
-    /// How long an idle helper keeps polling for the next region before it sleeps.
-    static let spinSeconds = 0.002
+    /// How long an idle helper keeps polling for the next region before it sleeps (2 ms).
+    static let spinNanoseconds: UInt64 = 2_000_000
     /// Helpers this pool will start (regions wider than this + 1 use libdispatch).
     static let maxHelpers = 63
 
@@ -119,12 +119,12 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     private func waitForRegion(after seen: Int) {
-        let start = monotonicSeconds()
+        let start = DispatchTime.now().uptimeNanoseconds
         var polls = 0
         while generation.load(ordering: .acquiring) == seen {
             polls += 1
             guard polls & 63 == 0 else { continue }
-            if parked.load(ordering: .relaxed) == seen || monotonicSeconds() - start > Self.spinSeconds {
+            if parked.load(ordering: .relaxed) == seen || DispatchTime.now().uptimeNanoseconds - start > Self.spinNanoseconds {
                 pthread_mutex_lock(lock)
                 sleepers.add(1, ordering: .sequentiallyConsistent)
                 while generation.load(ordering: .sequentiallyConsistent) == seen { pthread_cond_wait(wake, lock) }
@@ -133,12 +133,6 @@ final class WorkerPool: @unchecked Sendable {
                 return
             }
         }
-    }
-
-    private func monotonicSeconds() -> Double {
-        var t = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &t)
-        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
     }
 }
 
