@@ -9,7 +9,7 @@ import ConvCore
 /// zero-inserted buffer with the kernel flipped (the adjoint of a strided convolution is a stride-1
 /// convolution of the upsampled input; Dumoulin & Visin 2016, "A guide to convolution arithmetic").
 ///
-/// 1×1 stride-1 unpadded layers skip the copy and use their own tile (DirectPointwise.swift).
+/// 1×1 layers without leading padding skip the copy and use their own tile (DirectPointwise.swift).
 /// The microkernel computes 4 output channels × 16 output columns of one output row
 /// (4 × SIMD16 accumulators) with fused multiply-adds, skipping kernel rows that fall wholly in
 /// padding. Work items (image, group, channel block, row) are split statically over threads and
@@ -127,7 +127,7 @@ public struct DirectConvolution: ConvolutionAlgorithm {
                 }
             }
             biasValues = bias?.scalars ?? [Float](repeating: 0, count: c.outChannels)
-            // 1×1 stride-1 unpadded layers read the image as it is (DirectPointwise.swift).
+            // 1×1 layers without leading padding read the image as it is (DirectPointwise.swift).
             buffer = Workspace(count: DirectConvolution.runsAsPointwise(c)
                                ? DirectConvolution.pointwiseScratch(p) * max(1, threads) : p.bufferCount)
         }

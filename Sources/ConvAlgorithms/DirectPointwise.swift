@@ -1,8 +1,8 @@
 import ConvCore
 
-/// Direct 1×1 convolution (stride 1, no padding): each output pixel is a dot product over the input
-/// channels of the same pixel, so the image needs no padded copy and the pixels of a plane are one
-/// long row. The register tile is 4 output channels × 24 pixels (twelve 8-lane accumulators,
+/// Direct 1×1 convolution (no padding before the image, any stride): each output pixel is a dot
+/// product over the input channels of one input pixel, so the image needs no padded copy; at stride 1
+/// the pixels of a plane are one long row, at larger strides each strip's pixels are gathered. The register tile is 4 output channels × 24 pixels (twelve 8-lane accumulators,
 /// three input loads and one weight broadcast: sixteen AVX2 registers). For each tile the 24-pixel
 /// strip of every input channel is first packed side by side into the worker's scratch, where every
 /// block of 4 output channels reads it from L1/L2: read in place, the strip's rows lie a plane apart
@@ -17,9 +17,13 @@ import ConvCore
 extension DirectConvolution {
     static let pointwiseTile = 24
 
-    static func runsAsPointwise(_ c: ConvDescriptor) -> Bool {
-        !c.transposed && c.kernelHeight == 1 && c.kernelWidth == 1 && c.strideHeight == 1 && c.strideWidth == 1
-            && c.padTop == 0 && c.padBottom == 0 && c.padLeft == 0 && c.padRight == 0
+    /// 1×1 with no padding before the image, any stride, the end padding zero or negative (input rows
+    /// and columns the stride never reaches: 74 rows at stride 2 give 37): a strided layer gathers its
+    /// strips' pixels (x[oy·sh][ox·sw]) while packing them, where the general path would lay out a
+    /// padded polyphase copy of the whole image.
+    public static func runsAsPointwise(_ c: ConvDescriptor) -> Bool {
+        !c.transposed && c.kernelHeight == 1 && c.kernelWidth == 1
+            && c.padTop == 0 && c.padLeft == 0 && c.padBottom <= 0 && c.padRight <= 0
     }
 
     /// One image: y[oc][px] = bias[oc] + Σ_icg w[oc][icg]·x[g·cinG + icg][px].
@@ -38,7 +42,9 @@ extension DirectConvolution {
     static func pointwiseImage(_ p: Plan, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
                                weights: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                                scratch: UnsafeMutablePointer<Float>, threads: Int) {
-        let plane = p.oh * p.ow
+        let plane = p.oh * p.ow, inPlane = p.ih * p.iw
+        // Output pixel i reads input pixel i: the strip is 24 consecutive floats of each plane.
+        let contiguous = p.sh == 1 && p.sw == 1 && p.ow == p.iw
         let fullTiles = plane / pointwiseTile, tail = plane - fullTiles * pointwiseTile
         let parts = pointwiseParts(fullTiles: fullTiles, threads: threads)
         let tiled = p.groups * fullTiles * parts
@@ -46,37 +52,53 @@ extension DirectConvolution {
         parallelForWorkers(threads: threads, count: tiled + (tail > 0 ? p.groups : 0)) { worker, range in
             let (x, y, weights, bias, scratch) = shared.value
             let strip = scratch + worker * pointwiseScratch(p)
-            var packed = -1
-            for item in range {
-                if item >= tiled {
-                    // The plane's last pixels, fewer than a strip.
-                    let g = item - tiled, px = fullTiles * pointwiseTile
-                    for block in 0..<p.channelBlocks {
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: pointwiseTile) { offsets in
+                // Where output pixels px..<px+count read in each input plane.
+                func locate(_ px: Int, _ count: Int) {
+                    for j in 0..<count { offsets[j] = ((px + j) / p.ow) * p.sh * p.iw + ((px + j) % p.ow) * p.sw }
+                }
+                var packed = -1
+                for item in range {
+                    if item >= tiled {
+                        // The plane's last pixels, fewer than a strip.
+                        let g = item - tiled, px = fullTiles * pointwiseTile
+                        locate(px, tail)
+                        for block in 0..<p.channelBlocks {
+                            let w = weights + (g * p.channelBlocks + block) * p.cinG * channelBlock
+                            let oc = g * p.coutG + block * channelBlock
+                            pointwiseTail(x + g * p.cinG * inPlane, offsets: UnsafePointer(offsets.baseAddress!), inPlane: inPlane,
+                                          cinG: p.cinG, w: w, bias: bias + oc, valid: min(channelBlock, p.coutG - block * channelBlock),
+                                          out: y + oc * plane + px, outPlane: plane, count: tail)
+                        }
+                        continue
+                    }
+                    let part = item % parts, tile = item / parts, g = tile / fullTiles
+                    let px = (tile % fullTiles) * pointwiseTile
+                    if tile != packed {
+                        let xg = x + g * p.cinG * inPlane
+                        if contiguous {
+                            for icg in 0..<p.cinG {
+                                let src = xg + icg * inPlane + px, dst = strip + icg * pointwiseTile
+                                for k in stride(from: 0, to: pointwiseTile, by: 8) {
+                                    UnsafeMutableRawPointer(dst + k).storeBytes(of: UnsafeRawPointer(src + k).loadUnaligned(as: SIMD8<Float>.self),
+                                                                                as: SIMD8<Float>.self)
+                                }
+                            }
+                        } else {
+                            locate(px, pointwiseTile)
+                            for icg in 0..<p.cinG {
+                                let src = xg + icg * inPlane, dst = strip + icg * pointwiseTile
+                                for j in 0..<pointwiseTile { dst[j] = src[offsets[j]] }
+                            }
+                        }
+                        packed = tile
+                    }
+                    for block in (p.channelBlocks * part / parts)..<(p.channelBlocks * (part + 1) / parts) {
                         let w = weights + (g * p.channelBlocks + block) * p.cinG * channelBlock
                         let oc = g * p.coutG + block * channelBlock
-                        pointwiseTail(x + g * p.cinG * plane + px, plane: plane, cinG: p.cinG, w: w, bias: bias + oc,
-                                      valid: min(channelBlock, p.coutG - block * channelBlock), out: y + oc * plane + px, count: tail)
+                        pointwiseTile24(strip, plane: plane, cinG: p.cinG, w: w, bias: bias + oc,
+                                        valid: min(channelBlock, p.coutG - block * channelBlock), out: y + oc * plane + px)
                     }
-                    continue
-                }
-                let part = item % parts, tile = item / parts, g = tile / fullTiles
-                let px = (tile % fullTiles) * pointwiseTile
-                if tile != packed {
-                    let xg = x + g * p.cinG * plane + px
-                    for icg in 0..<p.cinG {
-                        let src = xg + icg * plane, dst = strip + icg * pointwiseTile
-                        for k in stride(from: 0, to: pointwiseTile, by: 8) {
-                            UnsafeMutableRawPointer(dst + k).storeBytes(of: UnsafeRawPointer(src + k).loadUnaligned(as: SIMD8<Float>.self),
-                                                                        as: SIMD8<Float>.self)
-                        }
-                    }
-                    packed = tile
-                }
-                for block in (p.channelBlocks * part / parts)..<(p.channelBlocks * (part + 1) / parts) {
-                    let w = weights + (g * p.channelBlocks + block) * p.cinG * channelBlock
-                    let oc = g * p.coutG + block * channelBlock
-                    pointwiseTile24(strip, plane: plane, cinG: p.cinG, w: w, bias: bias + oc,
-                                    valid: min(channelBlock, p.coutG - block * channelBlock), out: y + oc * plane + px)
                 }
             }
         }
@@ -117,18 +139,19 @@ extension DirectConvolution {
     }
 
     /// The last, shorter tile of a plane, one pixel at a time with the same fused multiply-adds in
-    /// the same order.
-    static func pointwiseTail(_ x: UnsafePointer<Float>, plane: Int, cinG: Int, w: UnsafePointer<Float>,
-                              bias: UnsafePointer<Float>, valid: Int, out: UnsafeMutablePointer<Float>, count: Int) {
+    /// the same order; pixel i reads `x[c·inPlane + offsets[i]]`.
+    static func pointwiseTail(_ x: UnsafePointer<Float>, offsets: UnsafePointer<Int>, inPlane: Int, cinG: Int,
+                              w: UnsafePointer<Float>, bias: UnsafePointer<Float>, valid: Int,
+                              out: UnsafeMutablePointer<Float>, outPlane: Int, count: Int) {
         for i in 0..<count {
             var s = SIMD4<Float>()
-            var src = x + i, wp = w
+            var src = x + offsets[i], wp = w
             for _ in 0..<cinG {
                 s.addProduct(SIMD4(repeating: src.pointee), UnsafeRawPointer(wp).loadUnaligned(as: SIMD4<Float>.self))
-                src += plane
+                src += inPlane
                 wp += channelBlock
             }
-            for l in 0..<valid { out[l * plane + i] = s[l] + bias[l] }
+            for l in 0..<valid { out[l * outPlane + i] = s[l] + bias[l] }
         }
     }
 }

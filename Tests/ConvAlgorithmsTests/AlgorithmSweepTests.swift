@@ -74,17 +74,17 @@ func expectAgreement(_ algorithm: any ConvolutionAlgorithm, on conv: ConvDescrip
 }
 
 /// direct's 1×1 path (no padded copy, 4 channels × 24 pixels per tile, a per-pixel tail, strips
-/// split into parts of the output channels when they do not divide among the threads): plane
-/// sizes around the tile edge, output channels not a multiple of 4, groups, batch, bias; exact on
-/// small integers; the same bits at every thread count; and the padded or strided 1×1 layers
-/// still take the general path.
+/// split into parts of the output channels when they do not divide among the threads, strided
+/// layers gathering their pixels): plane sizes around the tile edge, output channels not a
+/// multiple of 4, groups, batch, bias, strides 1–3; exact on small integers; the same bits at
+/// every thread count; and padded 1×1 layers still take the general path.
 @Suite struct DirectPointwiseTests {
     @Test(arguments: [1, 5, 23, 24, 25, 48, 49, 77])
     func pointwiseAtEveryPlaneSize(pixels: Int) throws {
         var seed: UInt64 = 91
         // 600 input channels per group: a 57 KB strip, more than L1 holds.
         for (groups, cin, cout, batch) in [(1, 3, 5, 1), (1, 17, 8, 2), (2, 6, 10, 1), (3, 9, 3, 2), (2, 600, 6, 1)] {
-            for (pads, stride) in [(0, 1), (1, 1), (0, 2)] {
+            for (pads, stride) in [(0, 1), (1, 1), (0, 2), (0, 3)] {
                 let conv = try ConvDescriptor(batch: batch, groups: groups, inChannels: cin, outChannels: cout,
                                               inHeight: 1, inWidth: pixels, kernelHeight: 1, kernelWidth: 1,
                                               strideHeight: stride, strideWidth: stride,
@@ -100,10 +100,17 @@ func expectAgreement(_ algorithm: any ConvolutionAlgorithm, on conv: ConvDescrip
 
     /// 19×19 has 15 full strips and a 1-pixel tail: at 2 and 3 threads every strip is split into
     /// parts of the output channels; 24×24 (24 strips) divides evenly among 2 and 3 threads.
-    @Test(arguments: [19, 24])
-    func sameBitsAtEveryThreadCount(side: Int) throws {
-        let conv = try ConvDescriptor(groups: 2, inChannels: 80, outChannels: 54, inHeight: side, inWidth: side,
-                                      kernelHeight: 1, kernelWidth: 1, hasBias: true)
+    /// Strided: 37×37 at stride 2 is a 19×19 output (Xception's shortcut), 29×31 at strides 3×2
+    /// gathers rows and columns differently; 38×38 at stride 2 (the end padding −1: the last row and
+    /// column unread) and 20×21 at stride 1 with the end padding −1 (an output narrower than its
+    /// input, so not one contiguous strip) take the same path.
+    @Test(arguments: [(19, 19, 1, 1, 0), (24, 24, 1, 1, 0), (37, 37, 2, 2, 0), (29, 31, 3, 2, 0), (38, 38, 2, 2, -1),
+                      (20, 21, 1, 1, -1)])
+    func sameBitsAtEveryThreadCount(height: Int, width: Int, strideHeight: Int, strideWidth: Int, endPad: Int) throws {
+        let conv = try ConvDescriptor(groups: 2, inChannels: 80, outChannels: 54, inHeight: height, inWidth: width,
+                                      kernelHeight: 1, kernelWidth: 1, strideHeight: strideHeight, strideWidth: strideWidth,
+                                      padBottom: endPad, padRight: endPad, hasBias: true)
+        #expect(DirectConvolution.runsAsPointwise(conv))
         let c = PreparedCase(conv, data: .normal, dataSeed: 19)
         let one = try #require(AlgorithmOutput(DirectConvolution()).output(conv, c, threads: 1))
         for threads in [2, 3, 4] {
