@@ -2,8 +2,9 @@ import ConvCore
 
 /// Direct 1×1 convolution (no padding before the image, any stride): each output pixel is a dot
 /// product over the input channels of one input pixel, so the image needs no padded copy; at stride 1
-/// the pixels of a plane are one long row, at larger strides each strip's pixels are gathered. The register tile is 4 output channels × 24 pixels (twelve 8-lane accumulators,
-/// three input loads and one weight broadcast: sixteen AVX2 registers). For each tile the 24-pixel
+/// the pixels of a plane are one long row, at larger strides each strip's pixels are gathered. The
+/// register tile is 4 output channels × 24 pixels (twelve 8-lane accumulators, three input loads and
+/// one weight broadcast: sixteen AVX2 registers). For each tile the 24-pixel
 /// strip of every input channel is first packed side by side into the worker's scratch, where every
 /// block of 4 output channels reads it from L1/L2: read in place, the strip's rows lie a plane apart
 /// (16 KB for a 64×64 map, a power of two), all in the same cache sets, and the 2048-channel ASPP
@@ -26,7 +27,6 @@ extension DirectConvolution {
             && c.padTop == 0 && c.padLeft == 0 && c.padBottom <= 0 && c.padRight <= 0
     }
 
-    /// One image: y[oc][px] = bias[oc] + Σ_icg w[oc][icg]·x[g·cinG + icg][px].
     /// Scratch floats per worker: one packed strip.
     static func pointwiseScratch(_ p: Plan) -> Int { p.cinG * pointwiseTile }
 
@@ -39,6 +39,7 @@ extension DirectConvolution {
         threads > 1 && fullTiles % threads != 0 ? threads : 1
     }
 
+    /// One image: y[oc][o] = bias[oc] + Σ_icg w[oc][icg]·x[g·cinG + icg][input pixel of o].
     static func pointwiseImage(_ p: Plan, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
                                weights: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                                scratch: UnsafeMutablePointer<Float>, threads: Int) {
