@@ -137,6 +137,12 @@ public struct DirectConvolution: ConvolutionAlgorithm {
         var workspaces: [Workspace] { [buffer] }
 
         func run(_ input: Tensor, into output: inout Tensor) throws {
+            try run(input, into: &output, relu: false, threads: threads)
+        }
+
+        /// The 1×1 path applies the ReLU as it stores each tile; the general path, whose partial sums
+        /// wait in the output, in a pass after it.
+        func run(_ input: Tensor, into output: inout Tensor, relu: Bool, threads _: Int) throws {
             try checkRun(input, output)
             let p = plan
             let items = p.groups * p.oh
@@ -150,7 +156,8 @@ public struct DirectConvolution: ConvolutionAlgorithm {
                             for n in 0..<p.batch {
                                 DirectConvolution.pointwiseImage(p, x: x + n * p.inChannels * p.ih * p.iw,
                                                                  y: y + n * p.outChannels * p.oh * p.ow,
-                                                                 weights: w, bias: b, scratch: scratch, threads: threads)
+                                                                 weights: w, bias: b, scratch: scratch, relu: relu,
+                                                                 threads: threads)
                             }
                             return
                         }
@@ -183,6 +190,11 @@ public struct DirectConvolution: ConvolutionAlgorithm {
                             }
                         }
                     }
+                }
+            }
+            if relu {
+                output.withUnsafeMutableBufferPointer {
+                    ActivationKernels.relu($0.baseAddress!, $0.baseAddress!, count: $0.count, threads: threads)
                 }
             }
         }

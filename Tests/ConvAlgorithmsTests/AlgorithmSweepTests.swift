@@ -119,4 +119,23 @@ func expectAgreement(_ algorithm: any ConvolutionAlgorithm, on conv: ConvDescrip
         }
         expectAgreement(DirectConvolution(), on: conv, seed: 23)
     }
+
+    /// The tail (pixels after the last full strip) is split among the workers by output-channel
+    /// blocks, eight blocks per pass with two- and one-block passes after: 70 output channels are 18
+    /// blocks, the last holding 2 channels, so 1–4 threads cut them into slices of 18, 9, 6 and 4–5
+    /// (every pass width, the partial block in the last slice). Tails of 1 (19×19), 4 (10×10), 20
+    /// (4×5: no full strip, the tail alone) and 1 at stride 2 (37×37 → 19×19).
+    @Test(arguments: [(19, 19, 1), (10, 10, 1), (4, 5, 1), (37, 37, 2)])
+    func tailSplitsAmongWorkers(height: Int, width: Int, stride: Int) throws {
+        let conv = try ConvDescriptor(inChannels: 33, outChannels: 70, inHeight: height, inWidth: width,
+                                      kernelHeight: 1, kernelWidth: 1, strideHeight: stride, strideWidth: stride, hasBias: true)
+        #expect(DirectConvolution.runsAsPointwise(conv))
+        let c = PreparedCase(conv, data: .normal, dataSeed: 29)
+        let one = try #require(AlgorithmOutput(DirectConvolution()).output(conv, c, threads: 1))
+        for threads in [2, 3, 4] {
+            let many = try #require(AlgorithmOutput(DirectConvolution()).output(conv, c, threads: threads))
+            #expect(many.scalars == one.scalars, "threads \(threads)")
+        }
+        expectAgreement(DirectConvolution(), on: conv, seed: 31)
+    }
 }

@@ -122,6 +122,11 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
         var workspaces: [Workspace] { [matrices, scratch] }
 
         func run(_ input: Tensor, into output: inout Tensor) throws {
+            try run(input, into: &output, relu: false, threads: threads)
+        }
+
+        /// The ReLU is applied as the output transform scatters each tile.
+        func run(_ input: Tensor, into output: inout Tensor, relu: Bool, threads _: Int) throws {
             try checkRun(input, output)
             let c = descriptor
             // The α² products run on our own workers, one single-threaded SGEMM each: OpenBLAS's
@@ -155,7 +160,7 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
                                     }
                                 }
                                 clock.lap(1)
-                                outputTransform(mm, tiles: first..<(first + count), into: yg, firstChannel: g * kg)
+                                outputTransform(mm, tiles: first..<(first + count), into: yg, firstChannel: g * kg, relu: relu)
                                 clock.lap(2)
                                 first += count
                             }
@@ -234,7 +239,7 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
 
         /// Output channels of one group for the tiles of one block: Y = Aᵀ M A + bias.
         private func outputTransform(_ mm: UnsafePointer<Float>, tiles range: Range<Int>,
-                                     into y: UnsafeMutablePointer<Float>, firstChannel: Int) {
+                                     into y: UnsafeMutablePointer<Float>, firstChannel: Int, relu: Bool) {
             let c = descriptor, kg = c.outChannelsPerGroup
             let shared = UncheckedSendable((mm, y, scratch.pointer))
             let outPlane = c.outHeight * c.outWidth
@@ -258,12 +263,13 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
                                        into: rows + (oi * m + j) * ld, vectors: vectors, bias: b)
                         }
                     }
-                    self.scatter(rows, tiles: range, into: y + k * outPlane)
+                    self.scatter(rows, tiles: range, into: y + k * outPlane, relu: relu)
                 }
             }
         }
 
-        private func scatter(_ rows: UnsafePointer<Float>, tiles range: Range<Int>, into y: UnsafeMutablePointer<Float>) {
+        private func scatter(_ rows: UnsafePointer<Float>, tiles range: Range<Int>, into y: UnsafeMutablePointer<Float>,
+                             relu: Bool) {
             let c = descriptor, ow = c.outWidth, dh = c.dilationHeight, dw = c.dilationWidth
             let m = m, ld = ld
             let t = tiles
@@ -272,7 +278,10 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
                 let src = rows + j
                 for oi in 0..<Int(t.rows[tile]) {
                     let dst = y + (r0 + oi * dh) * ow + c0
-                    for oj in 0..<Int(t.cols[tile]) { dst[oj * dw] = src[(oi * m + oj) * ld] }
+                    for oj in 0..<Int(t.cols[tile]) {
+                        let v = src[(oi * m + oj) * ld]
+                        dst[oj * dw] = relu && v < 0 ? 0 : v
+                    }
                 }
             }
         }

@@ -108,13 +108,7 @@ public final class ModelRunner {
         case .input:
             preconditionFailure("the input node is not computed")
         case let .convolution(layer):
-            try prepared[index]!.run(x[0], into: &y)
-            if layer.relu {
-                let threads = threads
-                y.withUnsafeMutableBufferPointer {
-                    ActivationKernels.relu($0.baseAddress!, $0.baseAddress!, count: $0.count, threads: threads)
-                }
-            }
+            try prepared[index]!.run(x[0], into: &y, relu: layer.relu, threads: threads)
         case let .maxPool(g):
             x[0].withUnsafeBufferPointer { xb in
                 y.withUnsafeMutableBufferPointer {
