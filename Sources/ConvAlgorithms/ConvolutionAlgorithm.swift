@@ -117,6 +117,15 @@ public protocol PreparedConvolution: AnyObject {
     func run(_ input: Tensor, into output: inout Tensor, relu: Bool, threads: Int) throws
 }
 
+/// A prepared convolution that copies each input plane before computing from it, and can apply
+/// max(x, 0) during that copy: a ReLU whose only reader is this convolution need not be written out
+/// (Xception's `sepconvN_act` before each depthwise layer: a pass over the map read and written).
+public protocol InputReLUFusing: PreparedConvolution {
+    /// The convolution of max(input, 0) (NaN and −0 kept, as `ActivationKernels.relu`), then the
+    /// output ReLU when `relu`, as `run(_:into:relu:threads:)`.
+    func run(reluOf input: Tensor, into output: inout Tensor, relu: Bool, threads: Int) throws
+}
+
 /// Errors from preparing or running an algorithm.
 public enum ConvolutionError: Error, Equatable, Sendable, CustomStringConvertible {
     case unsupported(algorithm: String, reason: String)

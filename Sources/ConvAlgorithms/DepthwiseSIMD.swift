@@ -27,7 +27,7 @@ public struct DepthwiseSIMD: ConvolutionAlgorithm {
         return try Prepared(conv, weights: weights, bias: conv.hasBias ? bias : nil, threads: options.threads)
     }
 
-    final class Prepared: PreparedConvolution, WorkspaceExposing {
+    final class Prepared: InputReLUFusing, WorkspaceExposing {
         let descriptor: ConvDescriptor
         let weights: Tensor
         let bias: [Float]
@@ -55,6 +55,20 @@ public struct DepthwiseSIMD: ConvolutionAlgorithm {
         var workspaces: [Workspace] { [scratch] }
 
         func run(_ input: Tensor, into output: inout Tensor) throws {
+            try compute(input, into: &output, reluInput: false)
+        }
+
+        func run(reluOf input: Tensor, into output: inout Tensor, relu: Bool, threads: Int) throws {
+            try compute(input, into: &output, reluInput: true)
+            if relu {
+                output.withUnsafeMutableBufferPointer {
+                    ActivationKernels.relu($0.baseAddress!, $0.baseAddress!, count: $0.count, threads: threads)
+                }
+            }
+        }
+
+        /// With `reluInput`, each plane's copy holds max(x, 0); its padding, zero, is unchanged by it.
+        private func compute(_ input: Tensor, into output: inout Tensor, reluInput: Bool) throws {
             try checkRun(input, output)
             let c = descriptor, p = plan
             let m = c.depthMultiplier
@@ -73,9 +87,12 @@ public struct DepthwiseSIMD: ConvolutionAlgorithm {
                                 if rowsOnly { plane.update(repeating: 0, count: p.bufferCount) }
                                 for item in range {
                                     if rowsOnly {
-                                        DepthwiseSIMD.copyRows(p, image: x + item * p.ih * p.iw, buffer: plane)
+                                        DepthwiseSIMD.copyRows(p, image: x + item * p.ih * p.iw, buffer: plane, relu: reluInput)
                                     } else {
                                         DirectConvolution.layOut(p, image: x + item * p.ih * p.iw, channels: 0..<1, buffer: plane)
+                                        if reluInput {
+                                            ActivationKernels.relu(plane, plane, count: p.bufferCount, threads: 1)
+                                        }
                                     }
                                     let n = item / c.inChannels, ic = item % c.inChannels
                                     for j in 0..<m {
@@ -101,28 +118,30 @@ public struct DepthwiseSIMD: ConvolutionAlgorithm {
     /// which for Xception's 19-wide rows cost more than the convolution (0.44 ms for 728 planes
     /// against 0.2 now); here a row is SIMD8 copies, the last one overlapping.
     @inline(__always)
-    static func copyRows(_ p: DirectConvolution.Plan, image: UnsafePointer<Float>, buffer: UnsafeMutablePointer<Float>) {
+    static func copyRows(_ p: DirectConvolution.Plan, image: UnsafePointer<Float>, buffer: UnsafeMutablePointer<Float>,
+                         relu: Bool) {
         let lo = max(0, -p.colOffset), hi = min(p.iw, p.wq - p.colOffset)
         let n = hi - lo
         guard n > 0 else { return }
+        typealias V = SIMD8<Float>
+        @inline(__always) func move(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>) {
+            let v = UnsafeRawPointer(src).loadUnaligned(as: V.self)
+            UnsafeMutableRawPointer(dst).storeBytes(of: relu ? v.replacing(with: 0, where: v .< 0) : v, as: V.self)
+        }
         for iy in 0..<p.ih {
             let r = p.rowOffset + iy
             guard r >= 0 && r < p.hp else { continue }
             let src = image + iy * p.iw + lo, dst = buffer + r * p.wq + p.colOffset + lo
             if n < 8 {
-                for i in 0..<n { dst[i] = src[i] }
+                for i in 0..<n { dst[i] = relu && src[i] < 0 ? 0 : src[i] }
                 continue
             }
             var i = 0
             while i + 8 <= n {
-                UnsafeMutableRawPointer(dst + i).storeBytes(of: UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self),
-                                                            as: SIMD8<Float>.self)
+                move(src + i, dst + i)
                 i += 8
             }
-            if i < n {
-                UnsafeMutableRawPointer(dst + n - 8).storeBytes(of: UnsafeRawPointer(src + n - 8).loadUnaligned(as: SIMD8<Float>.self),
-                                                                as: SIMD8<Float>.self)
-            }
+            if i < n { move(src + n - 8, dst + n - 8) }
         }
     }
 

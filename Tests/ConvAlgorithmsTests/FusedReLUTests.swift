@@ -28,6 +28,9 @@ import Testing
         ]
     }()
 
+    /// Algorithms that do not call OpenBLAS: bit-for-bit equal runs.
+    static let deterministic: Set<String> = ["reference", "direct", "depthwise-simd"]
+
     @Test(arguments: AlgorithmRegistry.standard.names)
     func fusedReLUEqualsTheSeparatePass(_ name: String) throws {
         let algorithm = try AlgorithmRegistry.standard.algorithm(named: name)
@@ -44,10 +47,23 @@ import Testing
                 #expect(plain.scalars.contains { $0 < 0 } && plain.scalars.contains { $0 > 0 }, "\(conv.caseLine)")
                 var fused = Tensor(shape: conv.outputShape, values: [Float](repeating: .nan, count: plain.count))
                 try prepared.run(x, into: &fused, relu: true, threads: threads)
-                #expect(fused.scalars == plain.scalars.map { $0 < 0 ? 0 : $0 }, "\(name) on \(conv.caseLine), \(threads) threads")
                 var unfused = Tensor(shape: conv.outputShape)
                 try prepared.run(x, into: &unfused, relu: false, threads: threads)
-                #expect(unfused.scalars == plain.scalars, "\(name) on \(conv.caseLine), \(threads) threads, relu off")
+                let expected = plain.scalars.map { $0 < 0 ? 0 : $0 }
+                if Self.deterministic.contains(name) {
+                    #expect(fused.scalars == expected, "\(name) on \(conv.caseLine), \(threads) threads")
+                    #expect(unfused.scalars == plain.scalars, "\(name) on \(conv.caseLine), \(threads) threads, relu off")
+                } else {
+                    // Two runs through OpenBLAS may round differently (its thread count is process-wide
+                    // and other tests change it): equal within rounding, no negative, zero where the
+                    // output is clearly negative.
+                    let scale = plain.scalars.map { abs($0) }.max()!, slack = 1e-5 * scale
+                    #expect(zip(fused.scalars, expected).allSatisfy { abs($0 - $1) <= slack } && !fused.scalars.contains { $0 < 0 }
+                            && zip(fused.scalars, plain.scalars).allSatisfy { $1 < -slack ? $0 == 0 : true },
+                            "\(name) on \(conv.caseLine), \(threads) threads")
+                    #expect(zip(unfused.scalars, plain.scalars).allSatisfy { abs($0 - $1) <= slack },
+                            "\(name) on \(conv.caseLine), \(threads) threads, relu off")
+                }
             }
             covered += 1
         }

@@ -106,6 +106,38 @@ struct ForwardCase: Sendable, CustomStringConvertible {
         #expect(errors.max()! > 10 * c.tolerance)
     }
 
+    /// Plain passes skip the ReLUs whose one reader is a depthwise-simd layer (it applies them as
+    /// it copies each input plane): the same bits as the pass that computes every node. Xception's
+    /// blocks 3–13 start with such a ReLU on the residual stream (read again by the block's add);
+    /// DeepLab v3+'s Xception-65 also has ReLUs written over their operand (in place). direct runs
+    /// the other layers: OpenBLAS's rounding can change with the thread count that concurrently
+    /// running tests set, direct's does not.
+    @Test(arguments: [1, 2])
+    func fusedReLUsGiveTheObservedBits(_ model: Int) throws {
+        let c = Self.cases[model]()
+        var table: [String: String] = [:]
+        for conv in c.graph.convolutions {
+            table[conv.node.name] = conv.layer.deployedDescriptor.isDepthwise ? "depthwise-simd" : "direct"
+        }
+        let runner = try ModelRunner(graph: c.graph, policy: .table(table), options: AlgorithmOptions(threads: 2),
+                                     weights: c.weights)
+        if model == 1 {
+            #expect(runner.fusedReLUs.count == 11)
+            #expect(runner.fusedReLUs.contains("block3_sepconv1_act") && runner.fusedReLUs.contains("block13_sepconv1_act"))
+        } else {
+            let relus = c.graph.nodes.indices.filter { runner.graph.nodes[$0].op.kind == "relu" }
+            #expect(runner.fusedReLUs.contains { name in relus.contains { c.graph.nodes[$0].name == name && runner.plan.inPlace[$0] } })
+        }
+        let fused = try runner.run(c.input)
+        let observed = try runner.run(c.input) { _, _, _ in }
+        for (f, o) in zip(fused, observed) {
+            let differing = zip(f.scalars, o.scalars).filter { $0 != $1 }.count
+            #expect(differing == 0, "\(differing) of \(f.count) elements differ")
+        }
+        // im2col-gemm reads its input as it is: nothing fuses.
+        #expect(try ModelRunner(graph: c.graph, policy: .algorithm("im2col-gemm"), weights: c.weights).fusedReLUs.isEmpty)
+    }
+
     @Test func toleranceIsComposedFromTheModel() {
         let t = ForwardCase.deeplab.tolerance
         #expect(t > 5e-4 && t < 2e-3)

@@ -19,6 +19,10 @@ public final class ModelRunner {
     private let threads: Int
     /// A view of each node's output in the arena (the input node's entry is unused).
     private var values: [Tensor]
+    /// ReLU nodes whose only reader is a convolution that applies max(x, 0) as it copies its input
+    /// (`InputReLUFusing`): not computed in passes that observe no node's output; the convolution
+    /// reads the ReLU's operand instead. Keyed by the convolution's index, the ReLU's as value.
+    private let reluReadBy: [Int: Int]
 
     /// - Parameters:
     ///   - weights: pass one `ModelWeights(graph)` to several runners to generate the weights once.
@@ -50,6 +54,21 @@ public final class ModelRunner {
             guard let slot = plan.slots[i] else { return Tensor(shape: [0]) }
             return Tensor(viewing: arena.base + offsets[slot], shape: node.outputShape, owner: arena)
         }
+        // A ReLU fuses into its one reader when the operand it would have read stays intact through
+        // that reader: in place (its operand's memory becomes the ReLU's and lives until the
+        // convolution), the graph input, or an operand read again later.
+        var consumers = [Int](repeating: 0, count: graph.nodes.count)
+        for node in graph.nodes { for v in node.inputs { consumers[v.index] += 1 } }
+        var reluReadBy: [Int: Int] = [:]
+        for (i, node) in graph.nodes.enumerated() {
+            guard case .convolution = node.op, node.inputs.count == 1, prepared[i] is any InputReLUFusing else { continue }
+            let r = node.inputs[0].index
+            guard r != 0, case .relu = graph.nodes[r].op, consumers[r] == 1,
+                  !graph.outputs.contains(where: { $0.index == r }) else { continue }
+            let operand = graph.nodes[r].inputs[0].index
+            if plan.inPlace[r] || operand == 0 || plan.lastUse[operand] > i { reluReadBy[i] = r }
+        }
+        self.reluReadBy = reluReadBy
         self.graph = graph
         self.plan = plan
         self.assignments = assignments
@@ -59,13 +78,17 @@ public final class ModelRunner {
         threads = options.threads
     }
 
+    /// The ReLU nodes that plain passes (`run(_:)`, `run(_:nodeSeconds:)`) do not compute, their
+    /// one reader applying them as it copies its input; `run(_:observe:)` computes every node.
+    public var fusedReLUs: [String] { reluReadBy.values.sorted().map { graph.nodes[$0].name } }
+
     /// Bytes held by the prepared convolutions beyond their weights (packing, columns, scratch).
     public var workspaceBytes: Int { prepared.values.map(\.workspaceBytes).reduce(0, +) }
 
     /// The model's outputs for `input` (NCHW, the graph's input shape), in `graph.outputs` order,
     /// copied out of the activation arena.
     public func run(_ input: Tensor) throws -> [Tensor] {
-        try forward(input, record: nil)
+        try forward(input, record: nil, fuse: true)
     }
 
     /// A forward pass that also records each node's wall time (seconds, indexed like
@@ -74,26 +97,38 @@ public final class ModelRunner {
         if nodeSeconds.count != graph.nodes.count { nodeSeconds = [Double](repeating: 0, count: graph.nodes.count) }
         var seconds = nodeSeconds
         defer { nodeSeconds = seconds }
-        return try run(input) { i, t, _ in seconds[i] = t }
+        return try forward(input, record: { i, t, _ in seconds[i] = t }, fuse: true)
     }
 
     /// A forward pass that hands `observe` each node's index, time and output right after computing
     /// it. The output is a view of the activation arena, valid only during the call: later nodes
     /// reuse its memory, so copy what you keep.
     public func run(_ input: Tensor, observe: (Int, Double, Tensor) -> Void) throws -> [Tensor] {
-        try withoutActuallyEscaping(observe) { try forward(input, record: $0) }
+        try withoutActuallyEscaping(observe) { try forward(input, record: $0, fuse: false) }
     }
 
-    private func forward(_ input: Tensor, record: ((Int, Double, Tensor) -> Void)?) throws -> [Tensor] {
+    /// `fuse`: skip the ReLUs in `reluReadBy` (their outputs are never written).
+    private func forward(_ input: Tensor, record: ((Int, Double, Tensor) -> Void)?, fuse: Bool) throws -> [Tensor] {
+        let skipped = fuse ? Set(reluReadBy.values) : []
         if input.shape != graph.inputShape {
             throw ConvolutionError.shapeMismatch(what: "model input", expected: graph.inputShape, actual: input.shape)
         }
         for i in 1..<graph.nodes.count {
+            if skipped.contains(i) {
+                record?(i, 0, values[i])
+                continue
+            }
             let node = graph.nodes[i]
             let operands = node.inputs.map { $0.index == 0 ? input : values[$0.index] }
             let expected = values[i].baseAddress
             let start = record == nil ? 0 : DispatchTime.now().uptimeNanoseconds
-            try compute(node, index: i, operands, into: &values[i])
+            if fuse, let r = reluReadBy[i], case let .convolution(layer) = node.op {
+                let operand = graph.nodes[r].inputs[0].index
+                try (prepared[i] as! any InputReLUFusing).run(reluOf: operand == 0 ? input : values[operand], into: &values[i],
+                                                                 relu: layer.relu, threads: threads)
+            } else {
+                try compute(node, index: i, operands, into: &values[i])
+            }
             record?(i, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9, values[i])
             // A view that had been copied would have written elsewhere (copy-on-write).
             precondition(values[i].baseAddress == expected, "\(node.name): output left the activation arena")
