@@ -126,6 +126,18 @@ public protocol InputReLUFusing: PreparedConvolution {
     func run(reluOf input: Tensor, into output: inout Tensor, relu: Bool, threads: Int) throws
 }
 
+/// A prepared convolution that can add another tensor of its output's shape as it stores each
+/// element: a residual add whose other operand is ready before the convolution runs need not be a
+/// pass of its own (Xception's middle flow, ResNet's bottlenecks; ONNX Runtime fuses it too).
+public protocol AddendFusing: PreparedConvolution {
+    /// Whether this preparation's geometry takes the path that adds as it stores.
+    var fusesAddend: Bool { get }
+    /// output = (convolution + bias) + addend, then max(·, 0) when `relu`. `addend` may be the
+    /// output's own memory (each element is read before it is written, by the same thread), never
+    /// the input's. Throws `ConvolutionError.unsupported` when `fusesAddend` is false.
+    func run(_ input: Tensor, adding addend: Tensor, into output: inout Tensor, relu: Bool) throws
+}
+
 /// Errors from preparing or running an algorithm.
 public enum ConvolutionError: Error, Equatable, Sendable, CustomStringConvertible {
     case unsupported(algorithm: String, reason: String)

@@ -85,7 +85,7 @@ public struct DirectConvolution: ConvolutionAlgorithm {
         var channelBlocks: Int { (coutG + DirectConvolution.channelBlock - 1) / DirectConvolution.channelBlock }
     }
 
-    final class Prepared: PreparedConvolution, WorkspaceExposing {
+    final class Prepared: AddendFusing, WorkspaceExposing {
         let descriptor: ConvDescriptor
         let plan: Plan
         let threads: Int
@@ -143,6 +143,22 @@ public struct DirectConvolution: ConvolutionAlgorithm {
         /// The 1×1 path applies the ReLU as it stores each tile; the general path, whose partial sums
         /// wait in the output, in a pass after it.
         func run(_ input: Tensor, into output: inout Tensor, relu: Bool, threads _: Int) throws {
+            try compute(input, addend: nil, into: &output, relu: relu)
+        }
+
+        var fusesAddend: Bool { DirectConvolution.runsAsPointwise(descriptor) }
+
+        func run(_ input: Tensor, adding addend: Tensor, into output: inout Tensor, relu: Bool) throws {
+            guard fusesAddend else {
+                throw ConvolutionError.unsupported(algorithm: "direct", reason: "adds as it stores only on its 1×1 path")
+            }
+            if !addend.hasShape(descriptor.batch, descriptor.outChannels, descriptor.outHeight, descriptor.outWidth) {
+                throw ConvolutionError.shapeMismatch(what: "addend", expected: descriptor.outputShape, actual: addend.shape)
+            }
+            try addend.withUnsafeBufferPointer { try compute(input, addend: $0.baseAddress!, into: &output, relu: relu) }
+        }
+
+        private func compute(_ input: Tensor, addend: UnsafePointer<Float>?, into output: inout Tensor, relu: Bool) throws {
             try checkRun(input, output)
             let p = plan
             let items = p.groups * p.oh
@@ -154,10 +170,10 @@ public struct DirectConvolution: ConvolutionAlgorithm {
                         if DirectConvolution.runsAsPointwise(descriptor) {
                             let (x, y, b, scratch, w) = shared.value
                             for n in 0..<p.batch {
-                                DirectConvolution.pointwiseImage(p, x: x + n * p.inChannels * p.ih * p.iw,
-                                                                 y: y + n * p.outChannels * p.oh * p.ow,
+                                let image = n * p.outChannels * p.oh * p.ow
+                                DirectConvolution.pointwiseImage(p, x: x + n * p.inChannels * p.ih * p.iw, y: y + image,
                                                                  weights: w, bias: b, scratch: scratch, relu: relu,
-                                                                 threads: threads)
+                                                                 addend: addend.map { $0 + image }, threads: threads)
                             }
                             return
                         }

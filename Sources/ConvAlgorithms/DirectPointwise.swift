@@ -52,7 +52,8 @@ extension DirectConvolution {
     /// One image: y[oc][o] = bias[oc] + Σ_icg w[oc][icg]·x[g·cinG + icg][input pixel of o].
     static func pointwiseImage(_ p: Plan, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
                                weights: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                               scratch: UnsafeMutablePointer<Float>, relu: Bool, threads: Int) {
+                               scratch: UnsafeMutablePointer<Float>, relu: Bool, addend: UnsafePointer<Float>?,
+                               threads: Int) {
         let plane = p.oh * p.ow, inPlane = p.ih * p.iw
         // Output pixel i reads input pixel i: the strip is 24 consecutive floats of each plane.
         let contiguous = p.sh == 1 && p.sw == 1 && p.ow == p.iw
@@ -60,6 +61,7 @@ extension DirectConvolution {
         let parts = pointwiseParts(fullTiles: fullTiles, threads: threads)
         let tiled = p.groups * fullTiles * parts
         let shared = UncheckedSendable((x, y, weights, bias, scratch))
+        let sharedAddend = UncheckedSendable(addend)
         // Where output pixels px..<px+count read in each input plane.
         func locate(_ offsets: UnsafeMutablePointer<Int>, _ px: Int, _ count: Int) {
             for j in 0..<count { offsets[j] = ((px + j) / p.ow) * p.sh * p.iw + ((px + j) % p.ow) * p.sw }
@@ -77,6 +79,7 @@ extension DirectConvolution {
                               w: weights + (g * p.channelBlocks + first) * p.cinG * channelBlock,
                               bias: bias + g * p.coutG + first * channelBlock, blocks: end - first,
                               validInLast: min(channelBlock, p.coutG - (end - 1) * channelBlock), relu: relu,
+                              addend: sharedAddend.value.map { $0 + (g * p.coutG + first * channelBlock) * plane + px },
                               out: y + (g * p.coutG + first * channelBlock) * plane + px, outPlane: plane, count: tail)
             }
         }
@@ -139,7 +142,8 @@ extension DirectConvolution {
                                 pointwiseTile24(strips + k * p.cinG * pointwiseTile, plane: plane, cinG: p.cinG,
                                                 w: weights + (g * p.channelBlocks + block) * p.cinG * channelBlock,
                                                 bias: bias + oc, valid: min(channelBlock, p.coutG - block * channelBlock),
-                                                relu: relu, out: y + oc * plane + px)
+                                                relu: relu, addend: sharedAddend.value.map { $0 + oc * plane + px },
+                                                out: y + oc * plane + px)
                             }
                         }
                     }
@@ -151,7 +155,8 @@ extension DirectConvolution {
     /// `x`: the packed strip, 24 floats per input channel; `plane`: the output's row stride.
     @inline(__always)
     static func pointwiseTile24(_ x: UnsafePointer<Float>, plane: Int, cinG: Int, w: UnsafePointer<Float>,
-                                bias: UnsafePointer<Float>, valid: Int, relu: Bool, out: UnsafeMutablePointer<Float>) {
+                                bias: UnsafePointer<Float>, valid: Int, relu: Bool, addend: UnsafePointer<Float>?,
+                                out: UnsafeMutablePointer<Float>) {
         typealias V = SIMD8<Float>
         var a0 = (V(), V(), V()), a1 = (V(), V(), V()), a2 = (V(), V(), V()), a3 = (V(), V(), V())
         var src = x, wp = w
@@ -172,10 +177,15 @@ extension DirectConvolution {
         }
         @inline(__always) func store(_ a: (V, V, V), _ l: Int) {
             let b = V(repeating: bias[l]), dst = out + l * plane
-            @inline(__always) func finish(_ v: V) -> V { relu ? v.replacing(with: 0, where: v .< 0) : v }
-            UnsafeMutableRawPointer(dst).storeBytes(of: finish(a.0 + b), as: V.self)
-            UnsafeMutableRawPointer(dst + 8).storeBytes(of: finish(a.1 + b), as: V.self)
-            UnsafeMutableRawPointer(dst + 16).storeBytes(of: finish(a.2 + b), as: V.self)
+            // (sum + bias) + addend, then the ReLU: the order of the separate passes, so the same bits.
+            @inline(__always) func finish(_ v: V, _ k: Int) -> V {
+                var v = v
+                if let r = addend { v += UnsafeRawPointer(r + l * plane + k).loadUnaligned(as: V.self) }
+                return relu ? v.replacing(with: 0, where: v .< 0) : v
+            }
+            UnsafeMutableRawPointer(dst).storeBytes(of: finish(a.0 + b, 0), as: V.self)
+            UnsafeMutableRawPointer(dst + 8).storeBytes(of: finish(a.1 + b, 8), as: V.self)
+            UnsafeMutableRawPointer(dst + 16).storeBytes(of: finish(a.2 + b, 16), as: V.self)
         }
         store(a0, 0)
         if valid > 1 { store(a1, 1) }
@@ -191,15 +201,18 @@ extension DirectConvolution {
     /// pixel. Pixel i reads `x[c·inPlane + offsets[i]]`.
     static func pointwiseTail(_ x: UnsafePointer<Float>, offsets: UnsafePointer<Int>, inPlane: Int, cinG: Int,
                               w: UnsafePointer<Float>, bias: UnsafePointer<Float>, blocks: Int, validInLast: Int,
-                              relu: Bool, out: UnsafeMutablePointer<Float>, outPlane: Int, count: Int) {
+                              relu: Bool, addend: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>, outPlane: Int,
+                              count: Int) {
         typealias V = SIMD4<Float>
         let bs = cinG * channelBlock
         @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
         @inline(__always) func store(_ a: V, _ b: Int, _ i: Int) {
             let valid = b == blocks - 1 ? validInLast : channelBlock
             for l in 0..<valid {
-                let v = a[l] + bias[b * channelBlock + l]
-                out[(b * channelBlock + l) * outPlane + i] = relu && v < 0 ? 0 : v
+                let at = (b * channelBlock + l) * outPlane + i
+                var v = a[l] + bias[b * channelBlock + l]
+                if let r = addend { v += r[at] }
+                out[at] = relu && v < 0 ? 0 : v
             }
         }
         for i in 0..<count {

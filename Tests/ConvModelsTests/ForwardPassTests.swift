@@ -107,13 +107,16 @@ struct ForwardCase: Sendable, CustomStringConvertible {
     }
 
     /// Plain passes skip the ReLUs whose one reader is a depthwise-simd layer (it applies them as
-    /// it copies each input plane): the same bits as the pass that computes every node. Xception's
-    /// blocks 3–13 start with such a ReLU on the residual stream (read again by the block's add);
-    /// DeepLab v3+'s Xception-65 also has ReLUs written over their operand (in place). direct runs
+    /// it copies each input plane) and the residual adds that direct's 1×1 path computes as it stores
+    /// the convolution just before them: the same bits as the pass that computes every node.
+    /// Xception's blocks 3–13 start with such a ReLU on the residual stream (read again by the
+    /// block's add) and its middle flow ends each block with such an add; DeepLab v3+'s Xception-65
+    /// also has ReLUs written over their operand (in place); ResNet's bottlenecks add either the
+    /// identity after conv3 or conv3's output inside the strided shortcut convolution. direct runs
     /// the other layers: OpenBLAS's rounding can change with the thread count that concurrently
     /// running tests set, direct's does not.
-    @Test(arguments: [1, 2])
-    func fusedReLUsGiveTheObservedBits(_ model: Int) throws {
+    @Test(arguments: [0, 1, 2])
+    func fusedNodesGiveTheObservedBits(_ model: Int) throws {
         let c = Self.cases[model]()
         var table: [String: String] = [:]
         for conv in c.graph.convolutions {
@@ -121,10 +124,15 @@ struct ForwardCase: Sendable, CustomStringConvertible {
         }
         let runner = try ModelRunner(graph: c.graph, policy: .table(table), options: AlgorithmOptions(threads: 2),
                                      weights: c.weights)
-        if model == 1 {
+        switch model {
+        case 0:
+            #expect(runner.fusedReLUs.isEmpty)
+            #expect(runner.fusedAdds.count == 16, "\(runner.fusedAdds)")
+        case 1:
             #expect(runner.fusedReLUs.count == 11)
             #expect(runner.fusedReLUs.contains("block3_sepconv1_act") && runner.fusedReLUs.contains("block13_sepconv1_act"))
-        } else {
+            #expect(runner.fusedAdds == (3...10).map { "add_\($0)" }, "\(runner.fusedAdds)")
+        default:
             let relus = c.graph.nodes.indices.filter { runner.graph.nodes[$0].op.kind == "relu" }
             #expect(runner.fusedReLUs.contains { name in relus.contains { c.graph.nodes[$0].name == name && runner.plan.inPlace[$0] } })
         }
@@ -134,8 +142,9 @@ struct ForwardCase: Sendable, CustomStringConvertible {
             let differing = zip(f.scalars, o.scalars).filter { $0 != $1 }.count
             #expect(differing == 0, "\(differing) of \(f.count) elements differ")
         }
-        // im2col-gemm reads its input as it is: nothing fuses.
-        #expect(try ModelRunner(graph: c.graph, policy: .algorithm("im2col-gemm"), weights: c.weights).fusedReLUs.isEmpty)
+        // im2col-gemm reads its input as it is and stores through OpenBLAS: nothing fuses.
+        let plain = try ModelRunner(graph: c.graph, policy: .algorithm("im2col-gemm"), weights: c.weights)
+        #expect(plain.fusedReLUs.isEmpty && plain.fusedAdds.isEmpty)
     }
 
     @Test func toleranceIsComposedFromTheModel() {

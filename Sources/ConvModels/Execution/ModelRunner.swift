@@ -23,6 +23,10 @@ public final class ModelRunner {
     /// (`InputReLUFusing`): not computed in passes that observe no node's output; the convolution
     /// reads the ReLU's operand instead. Keyed by the convolution's index, the ReLU's as value.
     private let reluReadBy: [Int: Int]
+    /// Residual adds computed by a convolution as it stores its output (`AddendFusing`), in plain
+    /// passes: keyed by the convolution's index (the add's later operand, the node just before it),
+    /// the add and its other operand as value. The convolution writes the sum into the add's memory.
+    private let addedBy: [Int: (add: Int, addend: Int)]
 
     /// - Parameters:
     ///   - weights: pass one `ModelWeights(graph)` to several runners to generate the weights once.
@@ -69,6 +73,20 @@ public final class ModelRunner {
             if plan.inPlace[r] || operand == 0 || plan.lastUse[operand] > i { reluReadBy[i] = r }
         }
         self.reluReadBy = reluReadBy
+        // An add fuses into its later operand c when c is the node just before it, a convolution
+        // without ReLU read by nothing else, on a path that adds as it stores; the add runs in place
+        // (so its memory is one of its operands': c's, or the addend's, read element by element just
+        // before being written), and the addend is not c's input (which c still reads after writing).
+        var addedBy: [Int: (add: Int, addend: Int)] = [:]
+        for (i, node) in graph.nodes.enumerated() {
+            guard case .add = node.op, node.inputs.count == 2, plan.inPlace[i] else { continue }
+            let c = max(node.inputs[0].index, node.inputs[1].index), r = min(node.inputs[0].index, node.inputs[1].index)
+            guard c == i - 1, r != c, case let .convolution(layer) = graph.nodes[c].op, !layer.relu, consumers[c] == 1,
+                  reluReadBy[c] == nil, let f = prepared[c] as? any AddendFusing, f.fusesAddend,
+                  graph.nodes[c].inputs[0].index != r else { continue }
+            addedBy[c] = (i, r)
+        }
+        self.addedBy = addedBy
         self.graph = graph
         self.plan = plan
         self.assignments = assignments
@@ -81,6 +99,9 @@ public final class ModelRunner {
     /// The ReLU nodes that plain passes (`run(_:)`, `run(_:nodeSeconds:)`) do not compute, their
     /// one reader applying them as it copies its input; `run(_:observe:)` computes every node.
     public var fusedReLUs: [String] { reluReadBy.values.sorted().map { graph.nodes[$0].name } }
+
+    /// The add nodes that plain passes leave to the convolution before them (see `addedBy`).
+    public var fusedAdds: [String] { addedBy.values.map(\.add).sorted().map { graph.nodes[$0].name } }
 
     /// Bytes held by the prepared convolutions beyond their weights (packing, columns, scratch).
     public var workspaceBytes: Int { prepared.values.map(\.workspaceBytes).reduce(0, +) }
@@ -109,7 +130,7 @@ public final class ModelRunner {
 
     /// `fuse`: skip the ReLUs in `reluReadBy` (their outputs are never written).
     private func forward(_ input: Tensor, record: ((Int, Double, Tensor) -> Void)?, fuse: Bool) throws -> [Tensor] {
-        let skipped = fuse ? Set(reluReadBy.values) : []
+        let skipped = fuse ? Set(reluReadBy.values).union(addedBy.values.map(\.add)) : []
         if input.shape != graph.inputShape {
             throw ConvolutionError.shapeMismatch(what: "model input", expected: graph.inputShape, actual: input.shape)
         }
@@ -122,7 +143,12 @@ public final class ModelRunner {
             let operands = node.inputs.map { $0.index == 0 ? input : values[$0.index] }
             let expected = values[i].baseAddress
             let start = record == nil ? 0 : DispatchTime.now().uptimeNanoseconds
-            if fuse, let r = reluReadBy[i], case let .convolution(layer) = node.op {
+            if fuse, let (add, r) = addedBy[i] {
+                let sum = values[add].baseAddress
+                try (prepared[i] as! any AddendFusing).run(operands[0], adding: r == 0 ? input : values[r], into: &values[add],
+                                                           relu: false)
+                precondition(values[add].baseAddress == sum, "\(node.name): output left the activation arena")
+            } else if fuse, let r = reluReadBy[i], case let .convolution(layer) = node.op {
                 let operand = graph.nodes[r].inputs[0].index
                 try (prepared[i] as! any InputReLUFusing).run(reluOf: operand == 0 ? input : values[operand], into: &values[i],
                                                                  relu: layer.relu, threads: threads)
