@@ -4,9 +4,9 @@ import ConvCore
 /// product over the input channels of one input pixel, so the image needs no padded copy; at stride 1
 /// the pixels of a plane are one long row, at larger strides each strip's pixels are gathered. The
 /// register tile is 4 output channels × 24 pixels (twelve 8-lane accumulators, three input loads and
-/// one weight broadcast: sixteen AVX2 registers). For each tile the 24-pixel
-/// strip of every input channel is first packed side by side into the worker's scratch, where every
-/// block of 4 output channels reads it from L1/L2: read in place, the strip's rows lie a plane apart
+/// one weight broadcast: sixteen AVX2 registers). The 24-pixel strip of every input channel is
+/// first packed side by side into the worker's scratch (a panel of strips, `pointwisePanel`), where
+/// every block of 4 output channels reads it from L2: read in place, the strip's rows lie a plane apart
 /// (16 KB for a 64×64 map, a power of two), all in the same cache sets, and the 2048-channel ASPP
 /// projection ran at 0.14 of the equivalent SGEMM.
 /// The general row kernel (4 × 16 over a padded copy, input chunks summed through the output)
@@ -14,7 +14,8 @@ import ConvCore
 ///
 /// Each element is summed over the input channels in order by one thread, and which code path a
 /// pixel takes (full tile or tail) depends only on the geometry: results do not depend on the
-/// thread count.
+/// thread count. Stores apply (sum + bias) + addend, then the ReLU, when asked (the model runner's
+/// fused residual adds and activations).
 extension DirectConvolution {
     static let pointwiseTile = 24
 
