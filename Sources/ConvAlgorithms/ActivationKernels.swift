@@ -1,3 +1,5 @@
+import ConvCore
+
 /// The element-wise and pooling passes between a network's convolutions. They move whole
 /// activation tensors (11 MB in Xception's block 2) and so are memory bound: SIMD16 loads and
 /// stores, no branches on the data, and every worker thread on its own contiguous range. A scalar
@@ -124,6 +126,16 @@ public enum ActivationKernels {
                     }
                 }
             }
+        }
+    }
+}
+
+extension Tensor {
+    /// y = max(y, 0) over the whole tensor, in place (`ActivationKernels.relu`): the pass an
+    /// algorithm runs after the convolution when it cannot apply the ReLU as it stores.
+    mutating func applyReLU(threads: Int) {
+        withUnsafeMutableBufferPointer {
+            ActivationKernels.relu($0.baseAddress!, $0.baseAddress!, count: $0.count, threads: threads)
         }
     }
 }

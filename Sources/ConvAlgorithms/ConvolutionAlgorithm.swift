@@ -177,11 +177,7 @@ extension ConvolutionAlgorithm {
 extension PreparedConvolution {
     public func run(_ input: Tensor, into output: inout Tensor, relu: Bool, threads: Int) throws {
         try run(input, into: &output)
-        if relu {
-            output.withUnsafeMutableBufferPointer {
-                ActivationKernels.relu($0.baseAddress!, $0.baseAddress!, count: $0.count, threads: threads)
-            }
-        }
+        if relu { output.applyReLU(threads: threads) }
     }
 
     /// Shared argument checks for `run`.

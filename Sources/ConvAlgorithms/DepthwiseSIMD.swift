@@ -60,11 +60,7 @@ public struct DepthwiseSIMD: ConvolutionAlgorithm {
 
         func run(reluOf input: Tensor, into output: inout Tensor, relu: Bool, threads: Int) throws {
             try compute(input, into: &output, reluInput: true)
-            if relu {
-                output.withUnsafeMutableBufferPointer {
-                    ActivationKernels.relu($0.baseAddress!, $0.baseAddress!, count: $0.count, threads: threads)
-                }
-            }
+            if relu { output.applyReLU(threads: threads) }
         }
 
         /// With `reluInput`, each plane's copy holds max(x, 0); its padding, zero, is unchanged by it.

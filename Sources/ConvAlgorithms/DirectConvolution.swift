@@ -208,11 +208,7 @@ public struct DirectConvolution: ConvolutionAlgorithm {
                     }
                 }
             }
-            if relu {
-                output.withUnsafeMutableBufferPointer {
-                    ActivationKernels.relu($0.baseAddress!, $0.baseAddress!, count: $0.count, threads: threads)
-                }
-            }
+            if relu { output.applyReLU(threads: threads) }
         }
     }
 

@@ -27,6 +27,8 @@ public final class ModelRunner {
     /// passes: keyed by the convolution's index (the add's later operand, the node just before it),
     /// the add and its other operand as value. The convolution writes the sum into the add's memory.
     private let addedBy: [Int: (add: Int, addend: Int)]
+    /// The nodes plain passes do not compute: the ReLUs of `reluReadBy` and the adds of `addedBy`.
+    private let fusedAway: Set<Int>
 
     /// - Parameters:
     ///   - weights: pass one `ModelWeights(graph)` to several runners to generate the weights once.
@@ -87,6 +89,7 @@ public final class ModelRunner {
             addedBy[c] = (i, r)
         }
         self.addedBy = addedBy
+        fusedAway = Set(reluReadBy.values).union(addedBy.values.map(\.add))
         self.graph = graph
         self.plan = plan
         self.assignments = assignments
@@ -128,29 +131,29 @@ public final class ModelRunner {
         try withoutActuallyEscaping(observe) { try forward(input, record: $0, fuse: false) }
     }
 
-    /// `fuse`: skip the ReLUs in `reluReadBy` (their outputs are never written).
+    /// `fuse`: leave the nodes of `fusedAway` to the convolutions next to them (their own outputs are
+    /// never written).
     private func forward(_ input: Tensor, record: ((Int, Double, Tensor) -> Void)?, fuse: Bool) throws -> [Tensor] {
-        let skipped = fuse ? Set(reluReadBy.values).union(addedBy.values.map(\.add)) : []
+        func value(_ i: Int) -> Tensor { i == 0 ? input : values[i] }
         if input.shape != graph.inputShape {
             throw ConvolutionError.shapeMismatch(what: "model input", expected: graph.inputShape, actual: input.shape)
         }
         for i in 1..<graph.nodes.count {
-            if skipped.contains(i) {
+            if fuse && fusedAway.contains(i) {
                 record?(i, 0, values[i])
                 continue
             }
             let node = graph.nodes[i]
-            let operands = node.inputs.map { $0.index == 0 ? input : values[$0.index] }
+            let operands = node.inputs.map { value($0.index) }
             let expected = values[i].baseAddress
             let start = record == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             if fuse, let (add, r) = addedBy[i] {
                 let sum = values[add].baseAddress
-                try (prepared[i] as! any AddendFusing).run(operands[0], adding: r == 0 ? input : values[r], into: &values[add],
+                try (prepared[i] as! any AddendFusing).run(operands[0], adding: value(r), into: &values[add],
                                                            relu: false)
                 precondition(values[add].baseAddress == sum, "\(node.name): output left the activation arena")
             } else if fuse, let r = reluReadBy[i], case let .convolution(layer) = node.op {
-                let operand = graph.nodes[r].inputs[0].index
-                try (prepared[i] as! any InputReLUFusing).run(reluOf: operand == 0 ? input : values[operand], into: &values[i],
+                try (prepared[i] as! any InputReLUFusing).run(reluOf: value(graph.nodes[r].inputs[0].index), into: &values[i],
                                                                  relu: layer.relu, threads: threads)
             } else {
                 try compute(node, index: i, operands, into: &values[i])
