@@ -67,10 +67,17 @@ public enum ActivationKernels {
         let p = UncheckedSendable((x, y))
         let (kh, kw) = kernel, (sh, sw) = stride
         let work = planes * ih * iw
+        // Stride 2 across (every pool of Xception and ResNet) keeps only every other window, and
+        // the gather below took half the pool's time: these rows go to a buffer with −∞ borders,
+        // so each output vector is the even lanes of the max of kW shifted loads, edges included.
+        let halving = sw == 2 && kw <= 16
+        let extCount = max(padLeft + iw, 2 * ow + 18) + 16
         parallelFor(threads: work <= serialLimit ? 1 : threads, count: planes) { range in
             let (x, y) = p.value
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * max(iw, 1)) { buffer in
-                let row = buffer.baseAddress!, windows = row + max(iw, 1)
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * max(iw, 1) + extCount) { buffer in
+                let windows = buffer.baseAddress!, ext = windows + max(iw, 1)
+                let row = halving ? ext + padLeft : ext + extCount
+                if halving { ext.update(repeating: -.infinity, count: extCount) }
                 let full = iw - kw + 1  // windows that lie wholly inside the row
                 for plane in range {
                     let xp = x + plane * ih * iw, yp = y + plane * oh * ow
@@ -95,6 +102,10 @@ public enum ActivationKernels {
                             }
                             while c < iw { row[c] = src[c] > row[c] ? src[c] : row[c]; c += 1 }
                             r += 1
+                        }
+                        if halving {
+                            halvedWindows(ext, kw: kw, out, count: ow)
+                            continue
                         }
                         var c = 0
                         while c + 16 + kw - 1 <= iw {
@@ -126,6 +137,34 @@ public enum ActivationKernels {
                     }
                 }
             }
+        }
+    }
+
+    /// out[i] = max(ext[2i ..< 2i + kw]) for i < count, eight at a time; a row whose count is not a
+    /// multiple of 8 ends with a vector overlapping the one before. `ext` holds −∞ wherever the
+    /// window leaves the input, and at least max(2·count + 2, 18) + 16 floats.
+    @inline(__always)
+    static func halvedWindows(_ ext: UnsafePointer<Float>, kw: Int, _ out: UnsafeMutablePointer<Float>, count: Int) {
+        typealias V = SIMD16<Float>
+        @inline(__always) func eight(_ i: Int) -> SIMD8<Float> {
+            let b = ext + 2 * i
+            var m = UnsafeRawPointer(b).loadUnaligned(as: V.self)
+            for j in 1..<kw {
+                let v = UnsafeRawPointer(b + j).loadUnaligned(as: V.self)
+                m = m.replacing(with: v, where: v .> m)
+            }
+            return m.evenHalf
+        }
+        if count < 8 {
+            SIMDTail.store(eight(0), count: count, to: out)
+            return
+        }
+        let last = count - 8
+        var i = 0
+        while true {
+            UnsafeMutableRawPointer(out + i).storeBytes(of: eight(i), as: SIMD8<Float>.self)
+            if i == last { break }
+            i = min(i + 8, last)
         }
     }
 }

@@ -10,14 +10,16 @@ public enum SGEMM {
     }
 
     /// C[m×n] = op(A)[m×k] · op(B)[k×n] + beta · C, all row-major with leading dimensions.
+    /// `releasingCores`: false when called from inside one of our parallel regions with OpenBLAS
+    /// at one thread (the call then runs on the calling worker; our helpers are all busy anyway).
     @inline(__always)
     public static func multiply(
         m: Int, n: Int, k: Int,
         a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,
         b: UnsafePointer<Float>, ldb: Int, transposeB: Bool = false,
-        c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float
+        c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float, releasingCores: Bool = true
     ) {
-        WorkerPool.shared.releaseCores()
+        if releasingCores { WorkerPool.shared.releaseCores() }
         cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }

@@ -42,8 +42,10 @@ import Testing
     }
 
     /// Keras 'same' (padding only at the end), PyTorch symmetric, ceil mode (a window past the end)
-    /// and a window wholly in padding (−∞).
-    @Test(arguments: [(3, 2, 0, 0, 19, 21), (3, 2, 1, 1, 19, 21), (2, 2, 0, 0, 19, 21), (3, 1, 1, 1, 37, 41), (3, 3, 4, 4, 15, 16)])
+    /// and a window wholly in padding (−∞), at stride 2 (even lanes of shifted maxima, a last vector
+    /// overlapping the one before, a row narrower than a vector) and at other strides.
+    @Test(arguments: [(3, 2, 0, 0, 19, 21), (3, 2, 1, 1, 19, 21), (2, 2, 0, 0, 19, 21), (3, 2, 3, 3, 19, 22),
+                      (3, 2, 1, 1, 4, 7), (3, 1, 1, 1, 37, 41), (3, 3, 4, 4, 15, 16)])
     func maxPoolMatchesScalarLoop(k: Int, s: Int, top: Int, left: Int, oh: Int, ow: Int) {
         let planes = 40
         for threads in [1, 2] {

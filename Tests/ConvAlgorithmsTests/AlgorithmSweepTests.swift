@@ -53,9 +53,10 @@ func expectAgreement(_ algorithm: any ConvolutionAlgorithm, on conv: ConvDescrip
 }
 
 /// depthwise-simd's 3×3 stride-1 kernel (registers hold the weights, eight columns per vector,
-/// rows copied into a plane whose padding is written once per run): every width around the
-/// vector edges, heights down to 1, padding 0/1/2 and asymmetric, multiplier 2, batch 2, exact
-/// on small integers.
+/// two output rows per step, a last vector overlapping the one before, rows copied into a plane
+/// whose padding is written once per run): every width around the vector edges, heights down to
+/// 1 and odd output heights (a last row alone), padding 0/1/2 and asymmetric, multiplier 2,
+/// batch 2, exact on small integers.
 @Suite struct Depthwise3x3Tests {
     @Test(arguments: [1, 2, 7, 8, 9, 15, 16, 17, 19, 24, 33])
     func denseThreeByThreeAtEveryWidth(width: Int) throws {
@@ -136,5 +137,41 @@ func expectAgreement(_ algorithm: any ConvolutionAlgorithm, on conv: ConvDescrip
             #expect(many.scalars == one.scalars, "threads \(threads)")
         }
         expectAgreement(DirectConvolution(), on: conv, seed: seed + 4)
+    }
+}
+
+/// im2col-gemm's grouped layers with two or more groups per thread run whole groups per worker,
+/// each unfolding into its own column buffer and calling a one-thread SGEMM: depthwise and grouped
+/// layers, group counts that do not divide among the workers, batch 2 (items span images),
+/// strides, dilation, several bands per group (a small cache budget), and a dilated layer whose
+/// taps fall in padding (region by region, not in the group-parallel path).
+@Suite struct Im2colGroupsTests {
+    @Test(arguments: [(4, 4, 1), (7, 7, 2), (6, 12, 1), (9, 3, 2)])
+    func groupsInParallelAgreeWithReference(groups: Int, multiplier: Int, stride: Int) throws {
+        var seed: UInt64 = 301
+        for (batch, dilation, bands) in [(1, 1, false), (2, 1, true), (2, 2, false)] {
+            let cin = groups * max(1, multiplier / 4), cout = groups * multiplier
+            let conv = try ConvDescriptor(batch: batch, groups: groups, inChannels: cin, outChannels: cout,
+                                          inHeight: 13, inWidth: 11, kernelHeight: 3, kernelWidth: 3,
+                                          strideHeight: stride, strideWidth: stride, padTop: dilation, padBottom: dilation,
+                                          padLeft: dilation, padRight: dilation,
+                                          dilationHeight: dilation, dilationWidth: dilation, hasBias: true)
+            seed += 2
+            let algorithm = bands ? Im2colGEMM(cacheBytes: 256, minColumns: 8) : Im2colGEMM()
+            expectAgreement(algorithm, on: conv, seed: seed)
+        }
+        let atrous = try ConvDescriptor(groups: groups, inChannels: groups, outChannels: groups * multiplier,
+                                        inHeight: 6, inWidth: 6, kernelHeight: 3, kernelWidth: 3,
+                                        padTop: 4, padBottom: 4, padLeft: 4, padRight: 4,
+                                        dilationHeight: 4, dilationWidth: 4)
+        expectAgreement(Im2colGEMM(), on: atrous, seed: seed + 1)
+    }
+
+    /// Groups big enough that both workers unfold at the same time: a shared column buffer would
+    /// corrupt one of them (repeated: a race shows only when the workers overlap).
+    @Test func concurrentGroupsUseTheirOwnColumns() throws {
+        let conv = try ConvDescriptor(groups: 8, inChannels: 32, outChannels: 32, inHeight: 48, inWidth: 48,
+                                      kernelHeight: 3, kernelWidth: 3, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1)
+        for seed: UInt64 in 17..<23 { expectAgreement(Im2colGEMM(), on: conv, seed: seed) }
     }
 }
