@@ -85,24 +85,32 @@ import Testing
         #expect(r.scalars == [0, 0, 2, 0])
     }
 
-    @Test func fullyConnectedAndSoftmax() throws {
-        var b = GraphBuilder(model: "test", inputShape: [2, 3, 1, 1], seed: 4, batchNormEpsilon: 1e-5)
-        let fc = b.linear("fc", b.input, outFeatures: 4)
+    /// One image (row dot products, 16 lanes then a scalar tail, rows in fours) and a batch (SGEMM):
+    /// widths around the vector edge and row counts that are not a multiple of four.
+    @Test(arguments: [(2, 3, 4), (1, 3, 4), (1, 37, 9), (1, 64, 6), (1, 600, 203), (3, 40, 7)])
+    func fullyConnectedAndSoftmax(batch: Int, inFeatures: Int, outFeatures: Int) throws {
+        var b = GraphBuilder(model: "test", inputShape: [batch, inFeatures, 1, 1], seed: 4, batchNormEpsilon: 1e-5)
+        let fc = b.linear("fc", b.input, outFeatures: outFeatures)
         let sm = b.softmax("sm", fc)
         let graph = b.finish(outputs: [fc, sm])
-        let x: [Float] = [1, -2, 0.5, 3, 1, -1]
-        let out = try ModelRunner(graph: graph, policy: .reference).run(Tensor(shape: [2, 3, 1, 1], values: x))
+        let x = Tensor.random(shape: [batch, inFeatures, 1, 1], .normal(mean: 0, std: 1), seed: 8).scalars
+        let out = try ModelRunner(graph: graph, policy: .reference, options: AlgorithmOptions(threads: 2))
+            .run(Tensor(shape: [batch, inFeatures, 1, 1], values: x))
         guard case let .fullyConnected(layer) = graph[graph.id(named: "fc")!].op else { Issue.record("not fc"); return }
         let (w, bias) = (layer.weights().scalars, layer.bias()!.scalars)
-        for n in 0..<2 {
+        for n in 0..<batch {
             var logits: [Double] = []
-            for o in 0..<4 {
-                let v = (0..<3).map { Double(w[o * 3 + $0]) * Double(x[n * 3 + $0]) }.reduce(Double(bias[o]), +)
+            for o in 0..<outFeatures {
+                let terms = (0..<inFeatures).map { Double(w[o * inFeatures + $0]) * Double(x[n * inFeatures + $0]) }
+                let v = terms.reduce(Double(bias[o]), +)
                 logits.append(v)
-                #expect(abs(Double(out[0].scalars[n * 4 + o]) - v) < 1e-6)
+                let bound = 4 * Double(inFeatures + 1) * 0x1p-23 * terms.map(abs).reduce(abs(Double(bias[o])), +)
+                #expect(abs(Double(out[0].scalars[n * outFeatures + o]) - v) <= bound, "n \(n) o \(o)")
             }
             let e = logits.map { Foundation.exp($0 - logits.max()!) }
-            for o in 0..<4 { #expect(abs(Double(out[1].scalars[n * 4 + o]) - e[o] / e.reduce(0, +)) < 1e-6) }
+            for o in 0..<outFeatures {
+                #expect(abs(Double(out[1].scalars[n * outFeatures + o]) - e[o] / e.reduce(0, +)) < 1e-5)
+            }
         }
     }
 
