@@ -50,6 +50,14 @@ extension DirectConvolution {
         threads > 1 && fullTiles % threads != 0 ? threads : 1
     }
 
+    /// Small planes under large weights (Xception's exit flow: 100 pixels, 1024→1536 and
+    /// 1536→2048) split the output-channel blocks among the workers instead of the strips. Split by
+    /// strips, every worker read all of the weights (6–12 MB, from memory: the pass's 80 MB of
+    /// weights leave none in the cache), and the plane's last pixels read them again per pixel.
+    static func pointwiseBlockMajor(_ p: Plan, fullTiles: Int, threads: Int) -> Bool {
+        threads > 1 && fullTiles >= 1 && fullTiles <= 8 && p.coutG >= p.oh * p.ow && p.channelBlocks >= 2 * threads
+    }
+
     /// One image: y[oc][o] = bias[oc] + Σ_icg w[oc][icg]·x[g·cinG + icg][input pixel of o].
     static func pointwiseImage(_ p: Plan, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
                                weights: UnsafePointer<Float>, bias: UnsafePointer<Float>,
@@ -63,16 +71,12 @@ extension DirectConvolution {
         let tiled = p.groups * fullTiles * parts
         let shared = UncheckedSendable((x, y, weights, bias, scratch))
         let sharedAddend = UncheckedSendable(addend)
-        // Where output pixels px..<px+count read in each input plane.
-        func locate(_ offsets: UnsafeMutablePointer<Int>, _ px: Int, _ count: Int) {
-            for j in 0..<count { offsets[j] = ((px + j) / p.ow) * p.sh * p.iw + ((px + j) % p.ow) * p.sw }
-        }
         // The plane's last pixels, fewer than a strip: every worker takes a slice of the output-channel
         // blocks of every group, after its tiles (as a work item of their own, they fell to one worker,
         // which then had up to a twentieth of the layer more to do than the other).
         func tailSlice(_ slice: Int, of slices: Int, offsets: UnsafeMutablePointer<Int>) {
             let px = fullTiles * pointwiseTile
-            locate(offsets, px, tail)
+            locate(p, offsets, px, tail)
             let (x, y, weights, bias, _) = shared.value
             for g in 0..<p.groups {
                 let first = p.channelBlocks * slice / slices, end = p.channelBlocks * (slice + 1) / slices
@@ -90,6 +94,11 @@ extension DirectConvolution {
                     for slice in range { tailSlice(slice, of: threads, offsets: offsets.baseAddress!) }
                 }
             }
+            return
+        }
+        if pointwiseBlockMajor(p, fullTiles: fullTiles, threads: threads) {
+            pointwiseBlockMajorImage(p, x: x, y: y, weights: weights, bias: bias, scratch: scratch, relu: relu,
+                                     addend: addend, threads: threads, fullTiles: fullTiles, tail: tail)
             return
         }
         // As parallelForWorkers counts them: every worker gets a non-empty range of the tiles.
@@ -111,21 +120,7 @@ extension DirectConvolution {
                             let blocks = (p.channelBlocks * (item % parts) / parts)..<(p.channelBlocks * ((end - 1) % parts + 1) / parts)
                             let g = tile / fullTiles, px = (tile % fullTiles) * pointwiseTile
                             let xg = x + g * p.cinG * inPlane, strip = strips + count * p.cinG * pointwiseTile
-                            if contiguous {
-                                for icg in 0..<p.cinG {
-                                    let src = xg + icg * inPlane + px, dst = strip + icg * pointwiseTile
-                                    for k in stride(from: 0, to: pointwiseTile, by: 8) {
-                                        UnsafeMutableRawPointer(dst + k).storeBytes(of: UnsafeRawPointer(src + k).loadUnaligned(as: SIMD8<Float>.self),
-                                                                                    as: SIMD8<Float>.self)
-                                    }
-                                }
-                            } else {
-                                locate(offsets.baseAddress!, px, pointwiseTile)
-                                for icg in 0..<p.cinG {
-                                    let src = xg + icg * inPlane, dst = strip + icg * pointwiseTile
-                                    for j in 0..<pointwiseTile { dst[j] = src[offsets[j]] }
-                                }
-                            }
+                            packStrip(p, xg: xg, px: px, into: strip, contiguous: contiguous, offsets: offsets.baseAddress!)
                             panel[count] = (tile, blocks)
                             count += 1
                             item = end
@@ -146,6 +141,101 @@ extension DirectConvolution {
                                                 relu: relu, addend: sharedAddend.value.map { $0 + oc * plane + px },
                                                 out: y + oc * plane + px)
                             }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Where output pixels px..<px+count read in each input plane.
+    @inline(__always)
+    static func locate(_ p: Plan, _ offsets: UnsafeMutablePointer<Int>, _ px: Int, _ count: Int) {
+        for j in 0..<count { offsets[j] = ((px + j) / p.ow) * p.sh * p.iw + ((px + j) % p.ow) * p.sw }
+    }
+
+    /// Copies the 24-pixel strip starting at output pixel `px` of every input channel of one group
+    /// side by side (gathering x[oy·sh][ox·sw] when the layer is strided).
+    @inline(__always)
+    static func packStrip(_ p: Plan, xg: UnsafePointer<Float>, px: Int, into strip: UnsafeMutablePointer<Float>,
+                          contiguous: Bool, offsets: UnsafeMutablePointer<Int>) {
+        let inPlane = p.ih * p.iw
+        if contiguous {
+            for icg in 0..<p.cinG {
+                let src = xg + icg * inPlane + px, dst = strip + icg * pointwiseTile
+                for k in stride(from: 0, to: pointwiseTile, by: 8) {
+                    UnsafeMutableRawPointer(dst + k).storeBytes(of: UnsafeRawPointer(src + k).loadUnaligned(as: SIMD8<Float>.self),
+                                                                as: SIMD8<Float>.self)
+                }
+            }
+        } else {
+            locate(p, offsets, px, pointwiseTile)
+            for icg in 0..<p.cinG {
+                let src = xg + icg * inPlane, dst = strip + icg * pointwiseTile
+                for j in 0..<pointwiseTile { dst[j] = src[offsets[j]] }
+            }
+        }
+    }
+
+    /// `pointwiseBlockMajor` layers: each worker takes a contiguous range of every group's
+    /// output-channel blocks and computes all pixels for them: the strips in panels, and the plane's
+    /// last pixels right after the last panel, eight blocks at a time, while those blocks' weights
+    /// are still in L2. Every element takes the same path and sum as under the strip split.
+    static func pointwiseBlockMajorImage(_ p: Plan, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+                                         weights: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                                         scratch: UnsafeMutablePointer<Float>, relu: Bool, addend: UnsafePointer<Float>?,
+                                         threads: Int, fullTiles: Int, tail: Int) {
+        let plane = p.oh * p.ow, inPlane = p.ih * p.iw
+        let contiguous = p.sh == 1 && p.sw == 1 && p.ow == p.iw
+        let panelLimit = pointwisePanel(p)
+        let shared = UncheckedSendable((x, y, weights, bias, scratch))
+        let sharedAddend = UncheckedSendable(addend)
+        let workers = min(threads, p.channelBlocks)
+        parallelForWorkers(threads: workers, count: workers) { worker, range in
+            let (x, y, weights, bias, scratch) = shared.value
+            let strips = scratch + worker * pointwiseScratch(p)
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: pointwiseTile) { offsetBuffer in
+                let offsets = offsetBuffer.baseAddress!
+                for slice in range {
+                    let mine = (p.channelBlocks * slice / workers)..<(p.channelBlocks * (slice + 1) / workers)
+                    for g in 0..<p.groups {
+                        let xg = x + g * p.cinG * inPlane
+                        var first = 0
+                        while first < fullTiles {
+                            let count = min(panelLimit, fullTiles - first)
+                            let lastPanel = first + count == fullTiles
+                            for k in 0..<count {
+                                packStrip(p, xg: xg, px: (first + k) * pointwiseTile, into: strips + k * p.cinG * pointwiseTile,
+                                          contiguous: contiguous, offsets: offsets)
+                            }
+                            var b = mine.lowerBound
+                            while b < mine.upperBound {
+                                let group = b..<min(mine.upperBound, b + 8)
+                                for block in group {
+                                    let oc = g * p.coutG + block * channelBlock
+                                    for k in 0..<count {
+                                        let px = (first + k) * pointwiseTile
+                                        pointwiseTile24(strips + k * p.cinG * pointwiseTile, plane: plane, cinG: p.cinG,
+                                                        w: weights + (g * p.channelBlocks + block) * p.cinG * channelBlock,
+                                                        bias: bias + oc, valid: min(channelBlock, p.coutG - block * channelBlock),
+                                                        relu: relu, addend: sharedAddend.value.map { $0 + oc * plane + px },
+                                                        out: y + oc * plane + px)
+                                    }
+                                }
+                                if lastPanel && tail > 0 {
+                                    let px = fullTiles * pointwiseTile
+                                    locate(p, offsets, px, tail)
+                                    let oc = g * p.coutG + group.lowerBound * channelBlock
+                                    pointwiseTail(xg, offsets: offsets, inPlane: inPlane, cinG: p.cinG,
+                                                  w: weights + (g * p.channelBlocks + group.lowerBound) * p.cinG * channelBlock,
+                                                  bias: bias + oc, blocks: group.count,
+                                                  validInLast: min(channelBlock, p.coutG - (group.upperBound - 1) * channelBlock),
+                                                  relu: relu, addend: sharedAddend.value.map { $0 + oc * plane + px },
+                                                  out: y + oc * plane + px, outPlane: plane, count: tail)
+                                }
+                                b = group.upperBound
+                            }
+                            first += count
                         }
                     }
                 }

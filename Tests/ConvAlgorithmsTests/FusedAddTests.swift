@@ -5,7 +5,8 @@ import Testing
 /// direct's 1×1 path adds a tensor as it stores (`AddendFusing`): the same bits as running the
 /// convolution and then `ActivationKernels.add`, with the addend in its own memory or in the output's
 /// (the residual add running in place), with and without the ReLU after it, at 1–3 threads. Cases:
-/// full tiles and a 1-pixel tail, a plane shorter than one tile, a strided gather, groups, batch 2.
+/// full tiles and a 1-pixel tail, a plane shorter than one tile, a strided gather, groups, batch 2,
+/// and a small plane under many output channels (split by output-channel blocks at 2–3 threads).
 /// Other geometries refuse.
 @Suite struct FusedAddTests {
     static let cases: [ConvDescriptor] = [
@@ -15,6 +16,7 @@ import Testing
                             strideHeight: 2, strideWidth: 2, hasBias: true),
         try! ConvDescriptor(batch: 2, groups: 2, inChannels: 12, outChannels: 10, inHeight: 7, inWidth: 9, kernelHeight: 1,
                             kernelWidth: 1, hasBias: true),
+        try! ConvDescriptor(inChannels: 33, outChannels: 62, inHeight: 7, inWidth: 7, kernelHeight: 1, kernelWidth: 1, hasBias: true),
     ]
 
     @Test(arguments: [false, true])
