@@ -244,7 +244,10 @@ extension DirectConvolution {
     }
 
     /// `x`: the packed strip, 24 floats per input channel; `plane`: the output's row stride.
-    @inline(__always)
+    /// Never inlined: inlined into a caller whose parallel body the compiler also inlines (one
+    /// thread runs the body directly), its twelve accumulators were spilled and the layer ran at a
+    /// quarter of the FMA rate.
+    @inline(never)
     static func pointwiseTile24(_ x: UnsafePointer<Float>, plane: Int, cinG: Int, w: UnsafePointer<Float>,
                                 bias: UnsafePointer<Float>, valid: Int, relu: Bool, addend: UnsafePointer<Float>?,
                                 out: UnsafeMutablePointer<Float>) {
