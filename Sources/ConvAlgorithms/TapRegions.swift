@@ -79,7 +79,7 @@ struct TapRegions {
                         }
                     }
                 }
-                let band = plan.bandRows(total: r.range.count, rowWidth: q.range.count, k: k)
+                let band = plan.regionBandRows(total: r.range.count, rowWidth: q.range.count, k: k)
                 columnFloats = max(columnFloats, k * band * q.range.count)
                 outputFloats = max(outputFloats, coutG * band * q.range.count)
                 regions.append(Region(rows: r, columns: q, weights: packed, k: k, bandRows: band))

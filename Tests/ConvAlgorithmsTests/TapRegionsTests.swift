@@ -17,6 +17,13 @@ import Testing
         let regions = try #require(TapRegions(conv, weights: w, plan: Im2colGEMM()))
         #expect(abs(regions.keptFraction - 14_400.0 / 36_864) < 1e-12)
         #expect(regions.regions.count == 9 && regions.regions.map(\.k).reduce(0, +) == 4 * 25)
+        // Each region is one band (one GEMM) when its unfold fits the region budget; else equal bands.
+        #expect(regions.regions.allSatisfy { $0.bandRows == $0.rows.range.count })
+        let corner = try #require(regions.regions.first)  // rows 0..<28 × columns 0..<28, 4 taps: 16 floats per column
+        let tight = Im2colGEMM(maxRegionColumnBytes: 16 * 4 * 28 * 10)  // 10 rows of 28 fit
+        #expect(tight.regionBandRows(total: 28, rowWidth: 28, k: corner.k) == 10)  // 3 bands of 10, 10, 8 rows
+        #expect(Im2colGEMM(maxRegionColumnBytes: 16 * 4 * 28 * 14).regionBandRows(total: 28, rowWidth: 28, k: corner.k) == 14)
+        #expect(Im2colGEMM(maxRegionColumnBytes: 1).regionBandRows(total: 28, rowWidth: 28, k: corner.k) == 1)
         // An ordinary 3×3 with padding 1 skips too little to bother.
         let plain = try ConvDescriptor(inChannels: 4, outChannels: 2, inHeight: 56, inWidth: 56, kernelHeight: 3, kernelWidth: 3,
                                        padTop: 1, padBottom: 1, padLeft: 1, padRight: 1)
@@ -39,10 +46,11 @@ import Testing
             let conv = try ConvCase(parsing: line).descriptor
             let w = Tensor.random(shape: conv.weightShape, .uniform(low: -1, high: 1), seed: 3)
             #expect(TapRegions(conv, weights: w, plan: Im2colGEMM()) != nil, "\(line) should take the pruned path")
-            #expect(TapRegions(conv, weights: w, plan: Im2colGEMM(maxColumnBytes: 1 << 10, cacheBytes: 1 << 10, minColumns: 1)) != nil)
+            let small = Im2colGEMM(maxColumnBytes: 1 << 10, cacheBytes: 1 << 10, minColumns: 1, maxRegionColumnBytes: 1 << 10)
+            #expect(TapRegions(conv, weights: w, plan: small) != nil)
             seed += 2
             expectAgreement(Im2colGEMM(), on: conv, seed: seed)
-            expectAgreement(Im2colGEMM(maxColumnBytes: 1 << 10, cacheBytes: 1 << 10, minColumns: 1), on: conv, seed: seed + 1)
+            expectAgreement(small, on: conv, seed: seed + 1)
         }
     }
 }
