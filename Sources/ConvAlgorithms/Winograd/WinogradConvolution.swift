@@ -131,7 +131,9 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
             let c = descriptor
             // The α² products run on our own workers, one single-threaded SGEMM each: OpenBLAS's
             // pool threads spin (sched_yield) after each call and would steal both cores from the
-            // transforms that follow.
+            // transforms that follow. They run inside our region, so they keep our helpers awake:
+            // putting them to sleep after every product (a depthwise layer has 728 groups × three
+            // regions) made each next region wait for a wake-up, 4× the layer's time.
             SGEMM.setThreads(1)
             let cg = c.inChannelsPerGroup, kg = c.outChannelsPerGroup
             let inPlane = c.inHeight * c.inWidth, outPlane = c.outHeight * c.outWidth
@@ -156,7 +158,8 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
                                     let (v, mm) = vm.value
                                     for e in products {
                                         SGEMM.multiply(m: kg, n: count, k: cg, a: u.value + e * kg * cg, lda: cg,
-                                                       b: v + e * cg * ld, ldb: ld, c: mm + e * kg * ld, ldc: ld, beta: 0)
+                                                       b: v + e * cg * ld, ldb: ld, c: mm + e * kg * ld, ldc: ld, beta: 0,
+                                                       releasingCores: false)
                                     }
                                 }
                                 clock.lap(1)
