@@ -89,20 +89,7 @@ public enum ActivationKernels {
                             out.update(repeating: -.infinity, count: ow)
                             continue
                         }
-                        row.update(from: xp + ys * iw, count: iw)
-                        var r = ys + 1
-                        while r < ye {
-                            let src = xp + r * iw
-                            var c = 0
-                            while c + 16 <= iw {
-                                let a = UnsafeRawPointer(row + c).loadUnaligned(as: SIMD16<Float>.self)
-                                let b = UnsafeRawPointer(src + c).loadUnaligned(as: SIMD16<Float>.self)
-                                UnsafeMutableRawPointer(row + c).storeBytes(of: a.replacing(with: b, where: b .> a), as: SIMD16<Float>.self)
-                                c += 16
-                            }
-                            while c < iw { row[c] = src[c] > row[c] ? src[c] : row[c]; c += 1 }
-                            r += 1
-                        }
+                        verticalMax(xp + ys * iw, rows: ye - ys, width: iw, into: row)
                         if halving {
                             halvedWindows(ext, kw: kw, out, count: ow)
                             continue
@@ -138,6 +125,37 @@ public enum ActivationKernels {
                 }
             }
         }
+    }
+
+    /// row[c] = max over `rows` input rows (a plane apart by `width`) of column c. Rows of 16 or
+    /// more end with a vector overlapping the one before (max is idempotent, so recomputing a few
+    /// columns is harmless): Xception's 37- and 19-wide rows spent more time in the scalar tail and
+    /// the row copy than in the vectors.
+    @inline(__always)
+    static func verticalMax(_ src: UnsafePointer<Float>, rows: Int, width iw: Int, into row: UnsafeMutablePointer<Float>) {
+        typealias V = SIMD16<Float>
+        @inline(__always) func column(_ c: Int) {
+            var m = UnsafeRawPointer(src + c).loadUnaligned(as: V.self)
+            for r in 1..<rows {
+                let v = UnsafeRawPointer(src + r * iw + c).loadUnaligned(as: V.self)
+                m = m.replacing(with: v, where: v .> m)
+            }
+            UnsafeMutableRawPointer(row + c).storeBytes(of: m, as: V.self)
+        }
+        guard iw >= 16 else {
+            for c in 0..<iw {
+                var m = src[c]
+                for r in 1..<rows { m = src[r * iw + c] > m ? src[r * iw + c] : m }
+                row[c] = m
+            }
+            return
+        }
+        var c = 0
+        while c + 16 <= iw {
+            column(c)
+            c += 16
+        }
+        if c < iw { column(iw - 16) }
     }
 
     /// out[i] = max(ext[2i ..< 2i + kw]) for i < count, eight at a time; a row whose count is not a

@@ -43,7 +43,9 @@ import Testing
 
     /// Keras 'same' (padding only at the end), PyTorch symmetric, ceil mode (a window past the end)
     /// and a window wholly in padding (−∞), at stride 2 (even lanes of shifted maxima, a last vector
-    /// overlapping the one before, a row narrower than a vector) and at other strides.
+    /// overlapping the one before, a row narrower than a vector) and at other strides; the 41-wide
+    /// rows are reduced vertically with a last vector overlapping the one before (narrower rows,
+    /// one by one, are in OperationTests' 4×4 and 5×5 pools).
     @Test(arguments: [(3, 2, 0, 0, 19, 21), (3, 2, 1, 1, 19, 21), (2, 2, 0, 0, 19, 21), (3, 2, 3, 3, 19, 22),
                       (3, 2, 1, 1, 4, 7), (3, 1, 1, 1, 37, 41), (3, 3, 4, 4, 15, 16)])
     func maxPoolMatchesScalarLoop(k: Int, s: Int, top: Int, left: Int, oh: Int, ow: Int) {
