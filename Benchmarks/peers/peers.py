@@ -5,10 +5,14 @@ check their outputs against convbench's at every checkpoint, and time them.
     python3 Benchmarks/peers/peers.py --export DIR [--runtime onnxruntime] [--runtime torch]
                                       [--threads N] [--repetitions R] [--json]
     python3 Benchmarks/peers/peers.py --export DIR --runtime onnxruntime --threads N --serve
+    python3 Benchmarks/peers/peers.py --export DIR --repetitions R --profile FILE.csv
 
 DIR comes from `convbench export` (or from `convbench run --peers`, which starts this script
 with --serve and interleaves its own forward passes with the peer's, so the ratio comes from one
-run). The script makes its own virtual environment (.venv-peers beside the repository's
+run). --profile (ONNX Runtime only) times the repetitions with ONNX Runtime's own profiler on and
+writes each node's median kernel time (ms) to a CSV, `node,op,median_ms`, the nodes as ONNX Runtime
+names them after its fusions (e.g. `block5_sepconv1/pointwise_nchwc`); set beside convbench's
+per-node times (`convbench run`'s per-block forward time) it shows where the two differ. The script makes its own virtual environment (.venv-peers beside the repository's
 Package.swift, or $CONVBENCH_PEERS_VENV) and installs onnxruntime, onnx and numpy from PyPI into
 it; torch and torchvision only when --runtime torch is asked for.
 
@@ -24,6 +28,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -191,8 +196,11 @@ class OnnxRuntimePeer:
         self.version = ort.__version__
         self.export = export
 
-        def session(model):
+        def session(model, profile=False):
             options = ort.SessionOptions()
+            if profile:
+                options.enable_profiling = True
+                options.profile_file_prefix = os.path.join(tempfile.gettempdir(), "convbench-peer-profile")
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
             options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
@@ -205,6 +213,7 @@ class OnnxRuntimePeer:
         self.checking = session(build_onnx(export, checkpoints))
         self.timed = session(build_onnx(export, []))
         self.feed = {export.graph["input"]["node"]: export.input}
+        self.profiling_session = lambda: session(build_onnx(export, []), profile=True)
 
     def outputs(self):
         names = [o.name for o in self.checking.get_outputs()]
@@ -212,6 +221,33 @@ class OnnxRuntimePeer:
 
     def forward(self):
         self.timed.run(None, self.feed)
+
+    def profile(self, repetitions):
+        """[(node, op, median ms)] over `repetitions` passes (after two untimed ones), in the order
+        ONNX Runtime first ran them."""
+        profiled = self.profiling_session()
+        for _ in range(2):
+            profiled.run(None, self.feed)
+        for _ in range(repetitions):
+            profiled.run(None, self.feed)
+        path = profiled.end_profiling()
+        with open(path) as f:
+            events = json.load(f)
+        os.remove(path)
+        times, ops, order = {}, {}, []
+        for e in events:
+            if e.get("cat") != "Node" or not e.get("name", "").endswith("_kernel_time"):
+                continue
+            node = e["name"][: -len("_kernel_time")]
+            if node not in times:
+                times[node] = []
+                order.append(node)
+            times[node].append(e["dur"] / 1000)
+            ops[node] = e.get("args", {}).get("op_name", "")
+        def median(values):
+            return sorted(values)[len(values) // 2]
+        # The two warm-up passes are the first samples of every node.
+        return [(n, ops[n], median(times[n][2:] or times[n])) for n in order]
 
 
 # --------------------------------------------------------------------------- PyTorch
@@ -408,12 +444,15 @@ def main():
     parser.add_argument("--repetitions", type=int, default=5)
     parser.add_argument("--serve", action="store_true", help="answer timing requests on stdin (one runtime)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--profile", metavar="CSV", help="ONNX Runtime's per-node median times over the repetitions, to CSV")
     args = parser.parse_args()
     runtimes = args.runtime or ["onnxruntime"]
     if args.threads < 1 or args.repetitions < 1:
         sys.exit("peers: --threads and --repetitions must be at least 1")
     if args.serve and len(runtimes) != 1:
         sys.exit("peers: --serve takes exactly one --runtime")
+    if args.profile and runtimes != ["onnxruntime"]:
+        sys.exit("peers: --profile is for --runtime onnxruntime alone")
     ensure_environment(runtimes)
     export = Export(args.export)
     if args.serve:
@@ -430,6 +469,16 @@ def main():
                 seconds.append(time.perf_counter() - start)
             report["seconds"] = seconds
             report["medianSeconds"] = sorted(seconds)[len(seconds) // 2]
+            if args.profile:
+                rows = peer.profile(args.repetitions)
+                partial = args.profile + ".partial"
+                with open(partial, "w") as f:
+                    f.write("node,op,median_ms\n")
+                    for node, op, ms in rows:
+                        f.write(f'"{node}",{op},{ms:.4f}\n')
+                os.replace(partial, args.profile)
+                log(f"per-node times of {len(rows)} nodes written to {args.profile} "
+                    f"(sum of medians {sum(r[2] for r in rows):.1f} ms)")
         results.append(report)
     if args.json:
         print(json.dumps(results, indent=1))
