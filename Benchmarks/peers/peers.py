@@ -472,11 +472,14 @@ def main():
             if args.profile:
                 rows = peer.profile(args.repetitions)
                 partial = args.profile + ".partial"
-                with open(partial, "w") as f:
-                    f.write("node,op,median_ms\n")
-                    for node, op, ms in rows:
-                        f.write(f'"{node}",{op},{ms:.4f}\n')
-                os.replace(partial, args.profile)
+                try:
+                    with open(partial, "w") as f:
+                        f.write("node,op,median_ms\n")
+                        for node, op, ms in rows:
+                            f.write(f'"{node}",{op},{ms:.4f}\n')
+                    os.replace(partial, args.profile)
+                except OSError as e:
+                    sys.exit(f"peers: cannot write the profile {args.profile}: {e.strerror}")
                 log(f"per-node times of {len(rows)} nodes written to {args.profile} "
                     f"(sum of medians {sum(r[2] for r in rows):.1f} ms)")
         results.append(report)
