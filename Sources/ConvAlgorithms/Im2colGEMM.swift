@@ -105,35 +105,12 @@ public struct Im2colGEMM: ConvolutionAlgorithm {
         }
         var workspaces: [Workspace] { [columns, regionOutput] }
 
+        /// Images × groups in turn, each GEMM on `threads` (OpenBLAS's pool), or with `groupWorkers`
+        /// whole groups per worker, each on its own column buffer with a one-thread GEMM.
         func run(_ input: Tensor, into output: inout Tensor) throws {
             try checkRun(input, output)
-            if groupWorkers > 1 { return runGroupsInParallel(input, into: &output) }
-            SGEMM.setThreads(threads)
-            let c = descriptor
-            let colBase = columns.pointer
-            input.withUnsafeBufferPointer { x in
-                weights.withUnsafeBufferPointer { w in
-                    output.withUnsafeMutableBufferPointer { y in
-                            let biasPointer = bias?.withUnsafeBufferPointer { $0.baseAddress }
-                            let outPlane = c.outHeight * c.outWidth
-                            for n in 0..<c.batch {
-                                let yImage = y.baseAddress! + n * c.outChannels * outPlane
-                                OutputInit.fill(yImage, channels: c.outChannels, plane: outPlane, bias: biasPointer)
-                                for g in 0..<c.groups {
-                                    if c.transposed {
-                                        transposedGroup(x.baseAddress!, w.baseAddress!, yImage, colBase, n, g)
-                                    } else {
-                                        forwardGroup(x.baseAddress!, w.baseAddress!, yImage, colBase, n, g, threads: threads)
-                                    }
-                                }
-                            }
-                    }
-                }
-            }
-        }
-
-        private func runGroupsInParallel(_ input: Tensor, into output: inout Tensor) {
-            SGEMM.setThreads(1)
+            let gemmThreads = groupWorkers > 1 ? 1 : threads
+            SGEMM.setThreads(gemmThreads)
             let c = descriptor
             let columnFloats = columns.count / groupWorkers
             let outPlane = c.outHeight * c.outWidth
@@ -150,8 +127,12 @@ public struct Im2colGEMM: ConvolutionAlgorithm {
                             let (x, w, y, col) = shared.value
                             for item in items {
                                 let n = item / c.groups, g = item % c.groups
-                                forwardGroup(x, w, y + n * c.outChannels * outPlane, col + worker * columnFloats, n, g,
-                                             threads: 1)
+                                let yImage = y + n * c.outChannels * outPlane
+                                if c.transposed {
+                                    transposedGroup(x, w, yImage, col, n, g)
+                                } else {
+                                    forwardGroup(x, w, yImage, col + worker * columnFloats, n, g, threads: gemmThreads)
+                                }
                             }
                         }
                     }
