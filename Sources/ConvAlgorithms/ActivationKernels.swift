@@ -177,12 +177,8 @@ public enum ActivationKernels {
             SIMDTail.store(eight(0), count: count, to: out)
             return
         }
-        let last = count - 8
-        var i = 0
-        while true {
+        SIMDTail.forEachOverlappingVector(count: count) { i in
             UnsafeMutableRawPointer(out + i).storeBytes(of: eight(i), as: SIMD8<Float>.self)
-            if i == last { break }
-            i = min(i + 8, last)
         }
     }
 }

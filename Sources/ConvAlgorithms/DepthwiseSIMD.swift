@@ -198,27 +198,18 @@ public struct DepthwiseSIMD: ConvolutionAlgorithm {
             for oy in 0..<p.oh { SIMDTail.store(single(buffer + oy * wq, 0), count: ow, to: y + oy * ow) }
             return
         }
-        let last = ow - 8
         var oy = 0
         while oy + 2 <= p.oh {
             let r = buffer + oy * wq, out0 = y + oy * ow, out1 = out0 + ow
-            var x = 0
-            while true {
+            SIMDTail.forEachOverlappingVector(count: ow) { x in
                 let (a, b) = pair(r, x)
                 put(a, out0, x); put(b, out1, x)
-                if x == last { break }
-                x = min(x + 8, last)
             }
             oy += 2
         }
         if oy < p.oh {
             let r = buffer + oy * wq, out = y + oy * ow
-            var x = 0
-            while true {
-                put(single(r, x), out, x)
-                if x == last { break }
-                x = min(x + 8, last)
-            }
+            SIMDTail.forEachOverlappingVector(count: ow) { x in put(single(r, x), out, x) }
         }
     }
 
