@@ -13,6 +13,7 @@ let layers: [(String, String)] = [
     ("resnet50-3x3-256@14", "mb1ic256ih14oc256oh14kh3ph1"),
     ("resnet50-1x1-256to64@56", "mb1ic256ih56oc64oh56kh1"),
     ("resnet50-stem-7x7s2", "mb1ic3ih224oc64oh112kh7sh2ph3"),
+    ("xception-stem-3x3s2", "mb1ic3ih299oc32oh149kh3sh2"),
     ("11x11-64@56", "mb1ic64ih56oc64oh56kh11ph5"),
     ("xception-dw3x3-728@19", "g728mb1ic728ih19oc728oh19kh3ph1"),
     ("xception-pw-728@19", "mb1ic728ih19oc728oh19kh1"),

@@ -269,22 +269,33 @@ extension DirectConvolution {
             src += pointwiseTile
             wp += channelBlock
         }
-        @inline(__always) func store(_ a: (V, V, V), _ l: Int) {
-            let b = V(repeating: bias[l]), dst = out + l * plane
-            // (sum + bias) + addend, then the ReLU: the order of the separate passes, so the same bits.
-            @inline(__always) func finish(_ v: V, _ k: Int) -> V {
-                var v = v
-                if let r = addend { v += UnsafeRawPointer(r + l * plane + k).loadUnaligned(as: V.self) }
-                return relu ? v.replacing(with: 0, where: v .< 0) : v
-            }
-            UnsafeMutableRawPointer(dst).storeBytes(of: finish(a.0 + b, 0), as: V.self)
-            UnsafeMutableRawPointer(dst + 8).storeBytes(of: finish(a.1 + b, 8), as: V.self)
-            UnsafeMutableRawPointer(dst + 16).storeBytes(of: finish(a.2 + b, 16), as: V.self)
+        storeRow24(a0.0, a0.1, a0.2, bias: bias[0], to: out, addend: addend, relu: relu)
+        if valid > 1 { storeRow24(a1.0, a1.1, a1.2, bias: bias[1], to: out + plane, addend: addend.map { $0 + plane }, relu: relu) }
+        if valid > 2 { storeRow24(a2.0, a2.1, a2.2, bias: bias[2], to: out + 2 * plane, addend: addend.map { $0 + 2 * plane }, relu: relu) }
+        if valid > 3 { storeRow24(a3.0, a3.1, a3.2, bias: bias[3], to: out + 3 * plane, addend: addend.map { $0 + 3 * plane }, relu: relu) }
+    }
+
+    /// Stores one output channel's 24 pixels as (sum + bias) + addend, then the ReLU: the order of
+    /// the separate passes, so the same bits. Shared with the strip tile (DirectStrips.swift).
+    @inline(__always)
+    static func storeRow24(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ v2: SIMD8<Float>, bias: Float,
+                           to dst: UnsafeMutablePointer<Float>, addend: UnsafePointer<Float>?, relu: Bool) {
+        typealias V = SIMD8<Float>
+        let b = V(repeating: bias)
+        var r0 = v0 + b, r1 = v1 + b, r2 = v2 + b
+        if let addend {
+            r0 += UnsafeRawPointer(addend).loadUnaligned(as: V.self)
+            r1 += UnsafeRawPointer(addend + 8).loadUnaligned(as: V.self)
+            r2 += UnsafeRawPointer(addend + 16).loadUnaligned(as: V.self)
         }
-        store(a0, 0)
-        if valid > 1 { store(a1, 1) }
-        if valid > 2 { store(a2, 2) }
-        if valid > 3 { store(a3, 3) }
+        if relu {
+            r0 = r0.replacing(with: 0, where: r0 .< 0)
+            r1 = r1.replacing(with: 0, where: r1 .< 0)
+            r2 = r2.replacing(with: 0, where: r2 .< 0)
+        }
+        UnsafeMutableRawPointer(dst).storeBytes(of: r0, as: V.self)
+        UnsafeMutableRawPointer(dst + 8).storeBytes(of: r1, as: V.self)
+        UnsafeMutableRawPointer(dst + 16).storeBytes(of: r2, as: V.self)
     }
 
     /// The last, shorter tile of a plane: one pixel at a time over `blocks` consecutive blocks of 4

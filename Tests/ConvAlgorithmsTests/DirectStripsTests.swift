@@ -1,0 +1,62 @@
+@testable import ConvAlgorithms
+import ConvCore
+import ConvVerify
+import Testing
+
+/// direct's strip path for layers with few taps (DirectStrips.swift): 4 output channels × 24
+/// columns over a list of tap offsets, a row's last columns recomputed as the row's last 24.
+/// Xception's stem at a smaller size (stride 2, no padding: the buffer's phases start even; with
+/// padding 1 they start odd), ResNet's 7×7 stride-2 stem, a dilated grouped layer (two groups, a
+/// partial last block of output channels), stride 3 (three phases, copied column by column), a
+/// row exactly one tile wide, and two images. Each gives the same bits at 1–4 threads and agrees
+/// with the reference.
+@Suite struct DirectStripsTests {
+    static let cases: [ConvDescriptor] = {
+        func conv(batch: Int = 1, groups: Int = 1, _ cin: Int, _ cout: Int, _ h: Int, _ w: Int, k: Int, stride: Int = 1,
+                  pad: Int = 0, dilation: Int = 1) -> ConvDescriptor {
+            try! ConvDescriptor(batch: batch, groups: groups, inChannels: cin, outChannels: cout, inHeight: h, inWidth: w,
+                                kernelHeight: k, kernelWidth: k, strideHeight: stride, strideWidth: stride,
+                                padTop: pad, padBottom: pad, padLeft: pad, padRight: pad,
+                                dilationHeight: dilation, dilationWidth: dilation, hasBias: true)
+        }
+        return [conv(3, 32, 61, 61, k: 3, stride: 2), conv(3, 32, 61, 61, k: 3, stride: 2, pad: 1),
+                conv(3, 16, 70, 64, k: 7, stride: 2, pad: 3), conv(groups: 2, 8, 20, 30, 50, k: 3, pad: 2, dilation: 2),
+                conv(5, 12, 40, 92, k: 3, stride: 3, pad: 1), conv(6, 9, 26, 26, k: 3), conv(batch: 2, 4, 8, 13, 35, k: 5, pad: 2)]
+    }()
+
+    @Test(arguments: cases)
+    func sameBitsAtEveryThreadCountAndAgreesWithTheReference(_ conv: ConvDescriptor) throws {
+        #expect(DirectConvolution.runsAsStrips(conv), "\(conv.caseLine)")
+        let c = PreparedCase(conv, data: .normal, dataSeed: 41)
+        let one = try #require(AlgorithmOutput(DirectConvolution()).output(conv, c, threads: 1))
+        for threads in [2, 3, 4] {
+            let many = try #require(AlgorithmOutput(DirectConvolution()).output(conv, c, threads: threads))
+            #expect(many.scalars == one.scalars, "threads \(threads)")
+        }
+        expectAgreement(DirectConvolution(), on: conv, seed: 43)
+    }
+
+    /// The ReLU applied as each tile is stored: the same bits as max(y, 0) after the plain run.
+    @Test func reluAsItStores() throws {
+        let conv = Self.cases[0]
+        let c = PreparedCase(conv, data: .normal, dataSeed: 7)
+        let plain = try #require(AlgorithmOutput(DirectConvolution()).output(conv, c, threads: 2))
+        let p = try DirectConvolution().prepare(conv, weights: c.weights, bias: c.bias, options: AlgorithmOptions(threads: 2))
+        var y = Tensor(shape: conv.outputShape)
+        y.fill(.nan)
+        try p.run(c.input, into: &y, relu: true, threads: 2)
+        #expect(y.scalars == plain.scalars.map { $0 < 0 ? 0 : $0 })
+        #expect(plain.scalars.contains { $0 < 0 })
+    }
+
+    /// Rows narrower than a tile, many taps, and output channels fewer than a block stay on the row kernel.
+    @Test func otherLayersKeepTheRowKernel() throws {
+        #expect(!DirectConvolution.runsAsStrips(try ConvDescriptor(inChannels: 3, outChannels: 8, inHeight: 20, inWidth: 20,
+                                                                    kernelHeight: 3, kernelWidth: 3)))
+        #expect(!DirectConvolution.runsAsStrips(try ConvDescriptor(inChannels: 64, outChannels: 64, inHeight: 56, inWidth: 56,
+                                                                    kernelHeight: 3, kernelWidth: 3, padTop: 1, padBottom: 1,
+                                                                    padLeft: 1, padRight: 1)))
+        #expect(!DirectConvolution.runsAsStrips(try ConvDescriptor(groups: 16, inChannels: 16, outChannels: 16, inHeight: 40,
+                                                                    inWidth: 40, kernelHeight: 3, kernelWidth: 3)))
+    }
+}
