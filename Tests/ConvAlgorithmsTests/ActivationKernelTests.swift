@@ -57,4 +57,23 @@ import Testing
             #expect(y == scalarMaxPool(x, planes: planes, 37, 41, oh, ow, k: k, s: s, top: top, left: left), "k\(k) s\(s) p\(top)")
         }
     }
+
+    /// Plane means against a float64 loop: areas with and without a tail after the 8-lane vectors
+    /// (37·41, 100, 64, 7, 1), planes split among 1–3 threads with the same bits. The data's mean
+    /// is 0.25, so a dropped vector or tail, or a wrong divisor, moves it far outside the bound.
+    @Test(arguments: [(40, 37 * 41), (30, 100), (9, 64), (5, 7), (3, 1)])
+    func planeMeansMatchAFloat64Loop(planes: Int, area: Int) {
+        let x = Tensor.random(shape: [planes, area], .uniform(low: -0.5, high: 1), seed: 8).scalars
+        var one = [Float](repeating: .nan, count: planes)
+        ActivationKernels.planeMeans(x, planes: planes, area: area, &one, threads: 1)
+        for plane in 0..<planes {
+            let expected = x[(plane * area)..<((plane + 1) * area)].reduce(0.0) { $0 + Double($1) } / Double(area)
+            #expect(abs(Double(one[plane]) - expected) <= 1e-7 * max(abs(expected), 1e-3), "plane \(plane)")
+        }
+        for threads in [2, 3] {
+            var many = [Float](repeating: .nan, count: planes)
+            ActivationKernels.planeMeans(x, planes: planes, area: area, &many, threads: threads)
+            #expect(many == one, "threads \(threads)")
+        }
+    }
 }

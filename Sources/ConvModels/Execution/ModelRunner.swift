@@ -190,7 +190,7 @@ public final class ModelRunner {
             }
         case .globalAveragePool:
             x[0].withUnsafeBufferPointer { xb in
-                y.withUnsafeMutableBufferPointer { Pooling.globalAverage(xb, inShape: inShape, $0) }
+                y.withUnsafeMutableBufferPointer { Pooling.globalAverage(xb, inShape: inShape, $0, threads: threads) }
             }
         case .add:
             x[0].withUnsafeBufferPointer { a in

@@ -1,3 +1,5 @@
+import ConvAlgorithms
+
 /// Average pooling over NCHW planes, and global average pooling (max pooling is
 /// `ActivationKernels.maxPool`). Windows are clipped to the input.
 enum Pooling {
@@ -28,13 +30,9 @@ enum Pooling {
         }
     }
 
-    /// Mean of each plane, summed in float64.
-    static func globalAverage(_ x: UnsafeBufferPointer<Float>, inShape s: [Int], _ y: UnsafeMutableBufferPointer<Float>) {
-        let area = s[2] * s[3]
-        for plane in 0..<(s[0] * s[1]) {
-            var sum = 0.0
-            for i in (plane * area)..<((plane + 1) * area) { sum += Double(x[i]) }
-            y[plane] = Float(sum / Double(area))
-        }
+    /// Mean of each plane, summed in float64 (`ActivationKernels.planeMeans`).
+    static func globalAverage(_ x: UnsafeBufferPointer<Float>, inShape s: [Int], _ y: UnsafeMutableBufferPointer<Float>,
+                              threads: Int) {
+        ActivationKernels.planeMeans(x.baseAddress!, planes: s[0] * s[1], area: s[2] * s[3], y.baseAddress!, threads: threads)
     }
 }
