@@ -108,7 +108,8 @@ struct ForwardCase: Sendable, CustomStringConvertible {
 
     /// Plain passes skip the ReLUs whose one reader is a depthwise-simd layer (it applies them as
     /// it copies each input plane) and the residual adds that direct's 1×1 path computes as it stores
-    /// the convolution just before them: the same bits as the pass that computes every node.
+    /// the convolution just before them, with the ReLU after such an add when it is the add's only
+    /// reader: the same bits as the pass that computes every node.
     /// Xception's blocks 3–13 start with such a ReLU on the residual stream (read again by the
     /// block's add) and its middle flow ends each block with such an add; DeepLab v3+'s Xception-65
     /// also has ReLUs written over their operand (in place); ResNet's bottlenecks add either the
@@ -128,10 +129,14 @@ struct ForwardCase: Sendable, CustomStringConvertible {
         case 0:
             #expect(runner.fusedReLUs.isEmpty)
             #expect(runner.fusedAdds.count == 16, "\(runner.fusedAdds)")
+            #expect(runner.fusedReLUsAfterAdds.count == 16, "\(runner.fusedReLUsAfterAdds)")
+            #expect(runner.fusedReLUsAfterAdds.contains("backbone.layer4.2.relu"))
         case 1:
             #expect(runner.fusedReLUs.count == 11)
             #expect(runner.fusedReLUs.contains("block3_sepconv1_act") && runner.fusedReLUs.contains("block13_sepconv1_act"))
             #expect(runner.fusedAdds == (3...10).map { "add_\($0)" }, "\(runner.fusedAdds)")
+            // Each middle-flow sum is also the next block's residual: its ReLU is not the only reader.
+            #expect(runner.fusedReLUsAfterAdds.isEmpty)
         default:
             let relus = c.graph.nodes.indices.filter { runner.graph.nodes[$0].op.kind == "relu" }
             #expect(runner.fusedReLUs.contains { name in relus.contains { c.graph.nodes[$0].name == name && runner.plan.inPlace[$0] } })
@@ -144,7 +149,7 @@ struct ForwardCase: Sendable, CustomStringConvertible {
         }
         // im2col-gemm reads its input as it is and stores through OpenBLAS: nothing fuses.
         let plain = try ModelRunner(graph: c.graph, policy: .algorithm("im2col-gemm"), weights: c.weights)
-        #expect(plain.fusedReLUs.isEmpty && plain.fusedAdds.isEmpty)
+        #expect(plain.fusedReLUs.isEmpty && plain.fusedAdds.isEmpty && plain.fusedReLUsAfterAdds.isEmpty)
     }
 
     @Test func toleranceIsComposedFromTheModel() {

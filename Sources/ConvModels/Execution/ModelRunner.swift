@@ -27,7 +27,10 @@ public final class ModelRunner {
     /// passes: keyed by the convolution's index (the add's later operand, the node just before it),
     /// the add and its other operand as value. The convolution writes the sum into the add's memory.
     private let addedBy: [Int: (add: Int, addend: Int)]
-    /// The nodes plain passes do not compute: the ReLUs of `reluReadBy` and the adds of `addedBy`.
+    /// ReLUs applied by the convolution of `addedBy` as it stores the sum (keyed by the convolution).
+    private let reluAfterAdd: [Int: Int]
+    /// The nodes plain passes do not compute: the ReLUs of `reluReadBy`, the adds of `addedBy` and
+    /// the ReLUs of `reluAfterAdd`.
     private let fusedAway: Set<Int>
 
     /// - Parameters:
@@ -89,7 +92,17 @@ public final class ModelRunner {
             addedBy[c] = (i, r)
         }
         self.addedBy = addedBy
-        fusedAway = Set(reluReadBy.values).union(addedBy.values.map(\.add))
+        // The ReLU after such an add (ResNet's bottleneck output) goes into the same store when it is
+        // the add's only reader and runs in place: the convolution writes max((sum + bias) + addend, 0)
+        // into the memory the add and the ReLU share, the order the separate passes use.
+        var reluAfter: [Int: Int] = [:]
+        for (c, fused) in addedBy where consumers[fused.add] == 1 && !graph.outputs.contains(where: { $0.index == fused.add }) {
+            guard let r = graph.nodes.indices.first(where: { graph.nodes[$0].inputs.contains { $0.index == fused.add } }),
+                  case .relu = graph.nodes[r].op, plan.inPlace[r], !reluReadBy.values.contains(r) else { continue }
+            reluAfter[c] = r
+        }
+        self.reluAfterAdd = reluAfter
+        fusedAway = Set(reluReadBy.values).union(addedBy.values.map(\.add)).union(reluAfter.values)
         self.graph = graph
         self.plan = plan
         self.assignments = assignments
@@ -105,6 +118,9 @@ public final class ModelRunner {
 
     /// The add nodes that plain passes leave to the convolution before them (see `addedBy`).
     public var fusedAdds: [String] { addedBy.values.map(\.add).sorted().map { graph.nodes[$0].name } }
+
+    /// The ReLU nodes after those adds that the same convolution applies as it stores.
+    public var fusedReLUsAfterAdds: [String] { reluAfterAdd.values.sorted().map { graph.nodes[$0].name } }
 
     /// Bytes held by the prepared convolutions beyond their weights (packing, columns, scratch).
     public var workspaceBytes: Int { prepared.values.map(\.workspaceBytes).reduce(0, +) }
@@ -150,7 +166,7 @@ public final class ModelRunner {
             if fuse, let (add, r) = addedBy[i] {
                 let sum = values[add].baseAddress
                 try (prepared[i] as! any AddendFusing).run(operands[0], adding: value(r), into: &values[add],
-                                                           relu: false)
+                                                           relu: reluAfterAdd[i] != nil)
                 precondition(values[add].baseAddress == sum, "\(node.name): output left the activation arena")
             } else if fuse, let r = reluReadBy[i], case let .convolution(layer) = node.op {
                 try (prepared[i] as! any InputReLUFusing).run(reluOf: value(graph.nodes[r].inputs[0].index), into: &values[i],
