@@ -76,6 +76,64 @@ public enum ActivationKernels {
         }
     }
 
+    /// One axis of a bilinear resize: for output index i, the lower and upper input index and the
+    /// weights of each (`lowerWeight[i]` = 1 − `upperWeight[i]`, computed by the caller).
+    public struct BilinearAxis: Sendable {
+        public var lower: [Int], upper: [Int], lowerWeight: [Float], upperWeight: [Float]
+        public init(lower: [Int], upper: [Int], lowerWeight: [Float], upperWeight: [Float]) {
+            self.lower = lower; self.upper = upper; self.lowerWeight = lowerWeight; self.upperWeight = upperWeight
+        }
+    }
+
+    /// Bilinear resize of NCHW planes, y = h0·(w0·x[r0][c0] + w1·x[r0][c1]) + h1·(w0·x[r1][c0] + w1·x[r1][c1])
+    /// in float32 in that order (PyTorch's): each input row's horizontal blend is computed once per
+    /// run of output rows that read it, the vertical blend with SIMD; output rows are split among the
+    /// threads. One thread element by element took 7.7 ms on DeepLab v3's 64→512 upsampling of 21 planes.
+    public static func resizeBilinear(_ x: UnsafePointer<Float>, planes: Int, inHeight ih: Int, inWidth iw: Int,
+                                      _ y: UnsafeMutablePointer<Float>, outHeight oh: Int, outWidth ow: Int,
+                                      rows: BilinearAxis, columns: BilinearAxis, threads: Int) {
+        let p = UncheckedSendable((x, y))
+        parallelFor(threads: planes * oh * ow <= serialLimit ? 1 : threads, count: planes * oh) { range in
+            let (x, y) = p.value
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * ow) { buffer in
+                // Two horizontally blended input rows and which (plane · ih + row) each holds.
+                var upper = buffer.baseAddress!, lower = buffer.baseAddress! + ow
+                var upperKey = -1, lowerKey = -1
+                columns.lower.withUnsafeBufferPointer { c0 in
+                columns.upper.withUnsafeBufferPointer { c1 in
+                columns.lowerWeight.withUnsafeBufferPointer { w0 in
+                columns.upperWeight.withUnsafeBufferPointer { w1 in
+                    func blend(_ key: Int, into out: UnsafeMutablePointer<Float>) {
+                        let src = x + key * iw
+                        for ox in 0..<ow { out[ox] = w0[ox] * src[c0[ox]] + w1[ox] * src[c1[ox]] }
+                    }
+                    for item in range {
+                        let plane = item / oh, oy = item % oh
+                        let k0 = plane * ih + rows.lower[oy], k1 = plane * ih + rows.upper[oy]
+                        // Moving down one input row, the old lower row is the new upper one.
+                        if upperKey != k0 && lowerKey == k0 {
+                            swap(&upper, &lower)
+                            swap(&upperKey, &lowerKey)
+                        }
+                        if upperKey != k0 { blend(k0, into: upper); upperKey = k0 }
+                        if lowerKey != k1 { blend(k1, into: lower); lowerKey = k1 }
+                        let h0 = rows.lowerWeight[oy], h1 = rows.upperWeight[oy]
+                        let out = y + item * ow
+                        var ox = 0
+                        while ox + 16 <= ow {
+                            let a = UnsafeRawPointer(upper + ox).loadUnaligned(as: SIMD16<Float>.self)
+                            let b = UnsafeRawPointer(lower + ox).loadUnaligned(as: SIMD16<Float>.self)
+                            UnsafeMutableRawPointer(out + ox).storeBytes(of: SIMD16(repeating: h0) * a + SIMD16(repeating: h1) * b,
+                                                                         as: SIMD16<Float>.self)
+                            ox += 16
+                        }
+                        while ox < ow { out[ox] = h0 * upper[ox] + h1 * lower[ox]; ox += 1 }
+                    }
+                }}}}
+            }
+        }
+    }
+
     /// Max pooling of `planes` NCHW planes: the window's rows are first reduced to one row with
     /// SIMD (a vertical max over at most kH rows, clipped to the input), then that row to the max
     /// of every kW consecutive columns (SIMD again, shifted loads), and each output picks its

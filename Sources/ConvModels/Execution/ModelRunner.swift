@@ -223,7 +223,7 @@ public final class ModelRunner {
         case let .resizeBilinear(alignCorners):
             x[0].withUnsafeBufferPointer { xb in
                 y.withUnsafeMutableBufferPointer {
-                    ResizeBilinear.run(alignCorners: alignCorners, xb, inShape: inShape, $0, outShape: outShape)
+                    ResizeBilinear.run(alignCorners: alignCorners, xb, inShape: inShape, $0, outShape: outShape, threads: threads)
                 }
             }
         case .dropout:

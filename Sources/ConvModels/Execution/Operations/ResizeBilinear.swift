@@ -1,3 +1,5 @@
+import ConvAlgorithms
+
 /// Bilinear resize of NCHW planes.
 ///
 /// `alignCorners` false follows PyTorch's `upsample_bilinear2d` (`F.interpolate(mode="bilinear",
@@ -6,7 +8,7 @@
 /// 1 − λ and λ with λ = source − ⌊source⌋. `alignCorners` true maps corner to corner:
 /// scale = (in − 1)/(out − 1) (0 when out = 1), source = scale·dst, as PyTorch with
 /// `align_corners=True` and TensorFlow's `resize_bilinear(align_corners=True)`.
-/// Arithmetic in float32, in PyTorch's order.
+/// Arithmetic in float32, in PyTorch's order (`ActivationKernels.resizeBilinear`).
 enum ResizeBilinear {
     /// Lower tap, upper tap and weight of the upper tap for every output index on one axis.
     static func taps(input: Int, output: Int, alignCorners: Bool) -> [(Int, Int, Float)] {
@@ -22,21 +24,18 @@ enum ResizeBilinear {
         }
     }
 
+    static func axis(input: Int, output: Int, alignCorners: Bool) -> ActivationKernels.BilinearAxis {
+        let t = taps(input: input, output: output, alignCorners: alignCorners)
+        return ActivationKernels.BilinearAxis(lower: t.map(\.0), upper: t.map(\.1), lowerWeight: t.map { 1 - $0.2 },
+                                              upperWeight: t.map(\.2))
+    }
+
     static func run(alignCorners: Bool, _ x: UnsafeBufferPointer<Float>, inShape s: [Int],
-                    _ y: UnsafeMutableBufferPointer<Float>, outShape o: [Int]) {
-        let (ih, iw, oh, ow) = (s[2], s[3], o[2], o[3])
-        let rows = taps(input: ih, output: oh, alignCorners: alignCorners)
-        let cols = taps(input: iw, output: ow, alignCorners: alignCorners)
-        for plane in 0..<(s[0] * s[1]) {
-            let xp = x.baseAddress! + plane * ih * iw, yp = y.baseAddress! + plane * oh * ow
-            for (oy, (r0, r1, h1)) in rows.enumerated() {
-                let h0 = 1 - h1
-                for (ox, (c0, c1, w1)) in cols.enumerated() {
-                    let w0 = 1 - w1
-                    yp[oy * ow + ox] = h0 * (w0 * xp[r0 * iw + c0] + w1 * xp[r0 * iw + c1])
-                        + h1 * (w0 * xp[r1 * iw + c0] + w1 * xp[r1 * iw + c1])
-                }
-            }
-        }
+                    _ y: UnsafeMutableBufferPointer<Float>, outShape o: [Int], threads: Int) {
+        ActivationKernels.resizeBilinear(x.baseAddress!, planes: s[0] * s[1], inHeight: s[2], inWidth: s[3],
+                                         y.baseAddress!, outHeight: o[2], outWidth: o[3],
+                                         rows: axis(input: s[2], output: o[2], alignCorners: alignCorners),
+                                         columns: axis(input: s[3], output: o[3], alignCorners: alignCorners),
+                                         threads: threads)
     }
 }
