@@ -19,6 +19,7 @@ let layers: [(String, String)] = [
     ("xception-pw-728@19", "mb1ic728ih19oc728oh19kh1"),
     ("deeplab-layer4-d4-512@64", "mb1ic512ih64oc512oh64kh3ph4dh3"),
     ("deeplab-aspp-d12-2048to256@64", "mb1ic2048ih64oc256oh64kh3ph12dh11"),
+    ("deeplab-aspp-d36-2048to256@64", "mb1ic2048ih64oc256oh64kh3ph36dh35"),
 ]
 
 let threads = ProcessInfo.processInfo.environment["CONVBENCH_THREADS"].flatMap(Int.init)

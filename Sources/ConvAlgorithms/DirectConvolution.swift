@@ -95,15 +95,23 @@ public struct DirectConvolution: ConvolutionAlgorithm {
         let buffer: Workspace
         /// Set when the layer runs as strips (DirectStrips.swift): each tap's offset in the buffer.
         let stripOffsets: [Int]?
+        /// Whether the layer runs as shifted 1×1 products (DirectTaps.swift).
+        let runsAsTaps: Bool
 
         init(_ c: ConvDescriptor, weights: Tensor, bias: Tensor?, threads: Int) {
             descriptor = c
             plan = Plan(c)
             self.threads = threads
             let p = plan, cb = DirectConvolution.channelBlock
-            packed = Workspace(count: p.groups * p.channelBlocks * p.cinG * p.kh * p.kw * cb)
             let w = weights.scalars
-            for g in 0..<p.groups {
+            runsAsTaps = DirectConvolution.runsAsShiftedTaps(c)
+            if runsAsTaps {
+                packed = Workspace(count: DirectConvolution.tapBlocks(p) * p.kh * p.kw * p.cinG * DirectConvolution.tapBlock)
+                DirectConvolution.packTapWeights(p, w, into: packed.pointer)
+            } else {
+                packed = Workspace(count: p.groups * p.channelBlocks * p.cinG * p.kh * p.kw * cb)
+            }
+            for g in 0..<(runsAsTaps ? 0 : p.groups) {
                 for b in 0..<p.channelBlocks {
                     for icg in 0..<p.cinG {
                         for ky in 0..<p.kh {
@@ -132,7 +140,8 @@ public struct DirectConvolution: ConvolutionAlgorithm {
             stripOffsets = DirectConvolution.runsAsStrips(c) ? DirectConvolution.stripOffsets(p) : nil
             // 1×1 layers without leading padding read the image as it is (DirectPointwise.swift).
             buffer = Workspace(count: DirectConvolution.runsAsPointwise(c)
-                               ? DirectConvolution.pointwiseScratch(p) * max(1, threads) : p.bufferCount)
+                               ? DirectConvolution.pointwiseScratch(p) * max(1, threads)
+                               : runsAsTaps ? DirectConvolution.tapScratch(p) * max(1, threads) : p.bufferCount)
         }
 
         var workspaceBytes: Int { buffer.bytes + packed.bytes }
@@ -180,6 +189,15 @@ public struct DirectConvolution: ConvolutionAlgorithm {
                             }
                             return
                         }
+                        if runsAsTaps {
+                            let (x, y, b, scratch, w) = shared.value
+                            for n in 0..<p.batch {
+                                DirectConvolution.tapsImage(p, x: x + n * p.inChannels * p.ih * p.iw,
+                                                            y: y + n * p.outChannels * p.oh * p.ow, weights: w, bias: b,
+                                                            scratch: scratch, relu: relu, threads: threads)
+                            }
+                            return
+                        }
                         for n in 0..<p.batch {
                             parallelFor(threads: threads, count: p.inChannels) { channels in
                                 let (x, _, _, buf, _) = shared.value
@@ -222,7 +240,7 @@ public struct DirectConvolution: ConvolutionAlgorithm {
                     }
                 }
             }
-            if relu && stripOffsets == nil { output.applyReLU(threads: threads) }
+            if relu && stripOffsets == nil && !runsAsTaps { output.applyReLU(threads: threads) }
         }
     }
 
