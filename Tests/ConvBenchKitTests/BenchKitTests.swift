@@ -163,3 +163,16 @@ struct OffByOneElement: ConvolutionAlgorithm {
     }
 
 }
+
+/// The default number of peer rounds fills about 12 s: DeepLab's rounds (1.2 s + 1.4 s + two
+/// settles) keep the minimum of 5, Xception's (90 + 85 ms + two settles) get 20, tiny networks
+/// stop at 40, and a round time that cannot be judged gives 5.
+@Suite struct PeerRoundsTests {
+    @Test func roundsFillTheBudget() {
+        #expect(PeerComparison.automaticRounds(roundSeconds: 1.2 + 1.4 + 0.4, budget: 12) == 5)
+        #expect(PeerComparison.automaticRounds(roundSeconds: 0.09 + 0.085 + 0.4, budget: 12) == 20)
+        #expect(PeerComparison.automaticRounds(roundSeconds: 0.001, budget: 12) == 40)
+        #expect(PeerComparison.automaticRounds(roundSeconds: 0, budget: 12) == 5)
+        #expect(PeerComparison.automaticRounds(roundSeconds: .nan, budget: 12) == 5)
+    }
+}

@@ -27,8 +27,13 @@ public enum PeerComparison {
     /// pass starts `settle` seconds after the previous one ended: thread pools (OpenBLAS's, ONNX
     /// Runtime's) spin for a while after their work, and would otherwise take the cores from the
     /// next runtime's pass (measured: 145 ms instead of 112 for convbench's Xception at 160×160).
-    public static func interleave(runner: ModelRunner, input: Tensor, sessions: [PeerSession], rounds: Int,
-                                  settle: Double = 0.2) -> [PeerResult] {
+    ///
+    /// `rounds` nil: as many rounds as fill about `roundsBudget` seconds of passes and settling,
+    /// judged from the untimed passes, from 5 to 40. One pass of a 90 ms network in 5 rounds was at
+    /// the mercy of a few slow passes (convbench's Xception passes in one run: 88 ms for four rounds,
+    /// then 95–110, while ONNX Runtime's stayed at 84–89); DeepLab's rounds keep 5, Xception's get 20.
+    public static func interleave(runner: ModelRunner, input: Tensor, sessions: [PeerSession], rounds: Int?,
+                                  settle: Double = 0.2, roundsBudget: Double = 12) -> [PeerResult] {
         var results = sessions.map { s in
             PeerResult(runtime: s.setup.runtime, version: s.setup.version,
                        status: s.setup.error.map { "error: \($0)" } ?? "ok", agrees: s.setup.agrees,
@@ -37,13 +42,15 @@ public enum PeerComparison {
         var ours: [Double] = []
         var theirs = [[Double]](repeating: [], count: sessions.count)
         var live = sessions.indices.filter { results[$0].status == "ok" }
-        do { _ = try runner.run(input) } catch {
+        var roundSeconds = 0.0
+        do { roundSeconds += try Clock.time { _ = try runner.run(input) } + settle } catch {
             return results.map { var r = $0; r.status = "error: convbench's pass failed: \(error)"; return r }
         }
         for i in live {
-            do { _ = try sessions[i].time(1) } catch { results[i].status = "error: \(error)" }
+            do { roundSeconds += try sessions[i].time(1)[0] + settle } catch { results[i].status = "error: \(error)" }
         }
         live.removeAll { results[$0].status != "ok" }
+        let rounds = rounds ?? automaticRounds(roundSeconds: roundSeconds, budget: roundsBudget)
         for _ in 0..<rounds {
             Thread.sleep(forTimeInterval: settle)
             do { ours.append(try Clock.time { _ = try runner.run(input) }) } catch { break }
@@ -63,5 +70,11 @@ public enum PeerComparison {
             results[i].convbenchTimeRatio = convbench.map { $0.median / peer.median }
         }
         return results
+    }
+
+    /// Rounds that fill `budget` seconds when one round takes `roundSeconds`, from 5 to 40.
+    public static func automaticRounds(roundSeconds: Double, budget: Double) -> Int {
+        guard roundSeconds > 0, roundSeconds.isFinite else { return 5 }
+        return min(40, max(5, Int(budget / roundSeconds)))
     }
 }
