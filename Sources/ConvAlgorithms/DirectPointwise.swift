@@ -143,11 +143,11 @@ extension DirectConvolution {
                             for k in 0..<count where panel[k].blocks.contains(block) {
                                 let tile = panel[k].tile, g = tile / fullTiles, px = (tile % fullTiles) * pointwiseTile
                                 let oc = g * p.coutG + block * channelBlock
-                                pointwiseTile24(strips + k * p.cinG * pointwiseTile, plane: plane, cinG: p.cinG,
-                                                w: weights + (g * p.channelBlocks + block) * p.cinG * channelBlock,
-                                                bias: bias + oc, valid: min(channelBlock, p.coutG - block * channelBlock),
-                                                relu: relu, addend: sharedAddend.value.map { $0 + oc * plane + px },
-                                                out: y + oc * plane + px)
+                                tile24(PackedRows(strips + k * p.cinG * pointwiseTile), count: p.cinG, plane: plane,
+                                       w: weights + (g * p.channelBlocks + block) * p.cinG * channelBlock,
+                                       bias: bias + oc, valid: min(channelBlock, p.coutG - block * channelBlock),
+                                       relu: relu, addend: sharedAddend.value.map { $0 + oc * plane + px },
+                                       out: y + oc * plane + px)
                             }
                         }
                     }
@@ -254,11 +254,11 @@ extension DirectConvolution {
                                     let oc = g * p.coutG + block * channelBlock
                                     for k in 0..<count {
                                         let px = (first + k) * pointwiseTile
-                                        pointwiseTile24(strips + k * p.cinG * pointwiseTile, plane: plane, cinG: p.cinG,
-                                                        w: weights + (g * p.channelBlocks + block) * p.cinG * channelBlock,
-                                                        bias: bias + oc, valid: min(channelBlock, p.coutG - block * channelBlock),
-                                                        relu: relu, addend: sharedAddend.value.map { $0 + oc * plane + px },
-                                                        out: y + oc * plane + px)
+                                        tile24(PackedRows(strips + k * p.cinG * pointwiseTile), count: p.cinG, plane: plane,
+                                               w: weights + (g * p.channelBlocks + block) * p.cinG * channelBlock,
+                                               bias: bias + oc, valid: min(channelBlock, p.coutG - block * channelBlock),
+                                               relu: relu, addend: sharedAddend.value.map { $0 + oc * plane + px },
+                                               out: y + oc * plane + px)
                                     }
                                 }
                                 if lastPanel && tail > 0 {
@@ -282,18 +282,20 @@ extension DirectConvolution {
         }
     }
 
-    /// `x`: the packed strip, 24 floats per input channel; `plane`: the output's row stride.
-    /// Never inlined: inlined into a caller whose parallel body the compiler also inlines (one
-    /// thread runs the body directly), its twelve accumulators were spilled and the layer ran at a
-    /// quarter of the FMA rate.
+    /// 4 output channels × 24 pixels: y = (Σ_k w[k]·x_k + bias) + addend, then the ReLU, where x_k
+    /// is the 24 floats at `rows.row(k)` (a packed strip's channel k, or a tap of a strip in the
+    /// padded buffer); `plane`: the output's row stride. Never inlined: inlined into a caller whose
+    /// parallel body the compiler also inlines (one thread runs the body directly), its twelve
+    /// accumulators were spilled and the layer ran at a quarter of the FMA rate.
     @inline(never)
-    static func pointwiseTile24(_ x: UnsafePointer<Float>, plane: Int, cinG: Int, w: UnsafePointer<Float>,
-                                bias: UnsafePointer<Float>, valid: Int, relu: Bool, addend: UnsafePointer<Float>?,
-                                out: UnsafeMutablePointer<Float>) {
+    static func tile24<Rows: TileRows>(_ rows: Rows, count: Int, plane: Int, w: UnsafePointer<Float>,
+                                       bias: UnsafePointer<Float>, valid: Int, relu: Bool, addend: UnsafePointer<Float>?,
+                                       out: UnsafeMutablePointer<Float>) {
         typealias V = SIMD8<Float>
         var a0 = (V(), V(), V()), a1 = (V(), V(), V()), a2 = (V(), V(), V()), a3 = (V(), V(), V())
-        var src = x, wp = w
-        for _ in 0..<cinG {
+        var wp = w
+        for k in 0..<count {
+            let src = rows.row(k)
             let v0 = UnsafeRawPointer(src).loadUnaligned(as: V.self)
             let v1 = UnsafeRawPointer(src + 8).loadUnaligned(as: V.self)
             let v2 = UnsafeRawPointer(src + 16).loadUnaligned(as: V.self)
@@ -305,7 +307,6 @@ extension DirectConvolution {
             a2.0.addProduct(v0, b); a2.1.addProduct(v1, b); a2.2.addProduct(v2, b)
             b = V(repeating: wp[3])
             a3.0.addProduct(v0, b); a3.1.addProduct(v1, b); a3.2.addProduct(v2, b)
-            src += pointwiseTile
             wp += channelBlock
         }
         storeRow24(a0.0, a0.1, a0.2, bias: bias[0], to: out, addend: addend, relu: relu)
@@ -315,7 +316,7 @@ extension DirectConvolution {
     }
 
     /// Stores one output channel's 24 pixels as (sum + bias) + addend, then the ReLU: the order of
-    /// the separate passes, so the same bits. Shared with the strip tile (DirectStrips.swift).
+    /// the separate passes, so the same bits.
     @inline(__always)
     static func storeRow24(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ v2: SIMD8<Float>, bias: Float,
                            to dst: UnsafeMutablePointer<Float>, addend: UnsafePointer<Float>?, relu: Bool) {
@@ -402,4 +403,23 @@ extension DirectConvolution {
             }
         }
     }
+}
+
+/// Where the 24 floats of each input row k of a tile start (`DirectConvolution.tile24`).
+protocol TileRows {
+    func row(_ k: Int) -> UnsafePointer<Float>
+}
+
+/// A packed strip: row k at `base + 24·k`.
+struct PackedRows: TileRows {
+    let base: UnsafePointer<Float>
+    init(_ base: UnsafePointer<Float>) { self.base = base }
+    @inline(__always) func row(_ k: Int) -> UnsafePointer<Float> { base + k * DirectConvolution.pointwiseTile }
+}
+
+/// Taps read in place: row k at `base + offsets[k]`.
+struct OffsetRows: TileRows {
+    let base: UnsafePointer<Float>
+    let offsets: UnsafePointer<Int>
+    @inline(__always) func row(_ k: Int) -> UnsafePointer<Float> { base + offsets[k] }
 }

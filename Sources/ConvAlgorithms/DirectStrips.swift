@@ -50,40 +50,12 @@ extension DirectConvolution {
                 let valid = min(channelBlock, p.coutG - block * channelBlock)
                 var ox = 0
                 while true {
-                    stripTile24(rowBase + ox, offsets: offsets, taps: taps, w: w, bias: bias + oc, valid: valid,
-                                relu: relu, out: image + oc * plane + oy * p.ow + ox, plane: plane)
+                    tile24(OffsetRows(base: rowBase + ox, offsets: offsets), count: taps, plane: plane, w: w,
+                           bias: bias + oc, valid: valid, relu: relu, addend: nil, out: image + oc * plane + oy * p.ow + ox)
                     if ox + pointwiseTile == p.ow { break }
                     ox = min(ox + pointwiseTile, p.ow - pointwiseTile)
                 }
             }
         }
-    }
-
-    /// 4 output channels × 24 columns: y = (Σ_taps w·x) + bias, then the ReLU.
-    @inline(never)
-    static func stripTile24(_ x: UnsafePointer<Float>, offsets: UnsafePointer<Int>, taps: Int, w: UnsafePointer<Float>,
-                            bias: UnsafePointer<Float>, valid: Int, relu: Bool, out: UnsafeMutablePointer<Float>, plane: Int) {
-        typealias V = SIMD8<Float>
-        var a0 = (V(), V(), V()), a1 = (V(), V(), V()), a2 = (V(), V(), V()), a3 = (V(), V(), V())
-        var wp = w
-        for t in 0..<taps {
-            let src = x + offsets[t]
-            let v0 = UnsafeRawPointer(src).loadUnaligned(as: V.self)
-            let v1 = UnsafeRawPointer(src + 8).loadUnaligned(as: V.self)
-            let v2 = UnsafeRawPointer(src + 16).loadUnaligned(as: V.self)
-            var b = V(repeating: wp[0])
-            a0.0.addProduct(v0, b); a0.1.addProduct(v1, b); a0.2.addProduct(v2, b)
-            b = V(repeating: wp[1])
-            a1.0.addProduct(v0, b); a1.1.addProduct(v1, b); a1.2.addProduct(v2, b)
-            b = V(repeating: wp[2])
-            a2.0.addProduct(v0, b); a2.1.addProduct(v1, b); a2.2.addProduct(v2, b)
-            b = V(repeating: wp[3])
-            a3.0.addProduct(v0, b); a3.1.addProduct(v1, b); a3.2.addProduct(v2, b)
-            wp += channelBlock
-        }
-        storeRow24(a0.0, a0.1, a0.2, bias: bias[0], to: out, addend: nil, relu: relu)
-        if valid > 1 { storeRow24(a1.0, a1.1, a1.2, bias: bias[1], to: out + plane, addend: nil, relu: relu) }
-        if valid > 2 { storeRow24(a2.0, a2.1, a2.2, bias: bias[2], to: out + 2 * plane, addend: nil, relu: relu) }
-        if valid > 3 { storeRow24(a3.0, a3.1, a3.2, bias: bias[3], to: out + 3 * plane, addend: nil, relu: relu) }
     }
 }
