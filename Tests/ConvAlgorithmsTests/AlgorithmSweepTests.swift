@@ -52,6 +52,33 @@ func expectAgreement(_ algorithm: any ConvolutionAlgorithm, on conv: ConvDescrip
     }
 }
 
+/// `algorithm` gives the same bits on `conv` at 2–4 threads as at 1 (counted, not compared as
+/// arrays: a failing == on a large array makes the test library diff it for minutes), and agrees
+/// with the reference.
+func expectSameBitsAtEveryThreadCount(_ algorithm: any ConvolutionAlgorithm, on conv: ConvDescriptor, seed: UInt64) throws {
+    let c = PreparedCase(conv, data: .normal, dataSeed: seed)
+    let one = try #require(AlgorithmOutput(algorithm).output(conv, c, threads: 1))
+    for threads in [2, 3, 4] {
+        let many = try #require(AlgorithmOutput(algorithm).output(conv, c, threads: threads))
+        let differing = zip(many.scalars, one.scalars).filter { $0.bitPattern != $1.bitPattern }.count
+        #expect(differing == 0, "\(conv.caseLine), threads \(threads): \(differing) of \(one.count) differ")
+    }
+    expectAgreement(algorithm, on: conv, seed: seed &+ 4)
+}
+
+/// The ReLU `algorithm` applies as it stores: the same bits as max(y, 0) after its plain run, whose
+/// output has negative elements (else the check would hold for any output).
+func expectReLUAsItStores(_ algorithm: any ConvolutionAlgorithm, on conv: ConvDescriptor, seed: UInt64) throws {
+    let c = PreparedCase(conv, data: .normal, dataSeed: seed)
+    let plain = try #require(AlgorithmOutput(algorithm).output(conv, c, threads: 2))
+    let p = try algorithm.prepare(conv, weights: c.weights, bias: c.bias, options: AlgorithmOptions(threads: 2))
+    var y = Tensor(shape: conv.outputShape)
+    y.fill(.nan)
+    try p.run(c.input, into: &y, relu: true, threads: 2)
+    #expect(zip(y.scalars, plain.scalars).filter { $0.bitPattern != ($1 < 0 ? 0 : $1).bitPattern }.isEmpty)
+    #expect(plain.scalars.contains { $0 < 0 })
+}
+
 /// depthwise-simd's 3×3 stride-1 kernel (registers hold the weights, eight columns per vector,
 /// two output rows per step, a last vector overlapping the one before, rows copied into a plane
 /// whose padding is written once per run): every width around the vector edges, heights down to
@@ -131,13 +158,7 @@ func expectAgreement(_ algorithm: any ConvolutionAlgorithm, on conv: ConvDescrip
     /// the reference.
     func expectPointwiseSameBits(_ conv: ConvDescriptor, seed: UInt64) throws {
         #expect(DirectConvolution.runsAsPointwise(conv))
-        let c = PreparedCase(conv, data: .normal, dataSeed: seed)
-        let one = try #require(AlgorithmOutput(DirectConvolution()).output(conv, c, threads: 1))
-        for threads in [2, 3, 4] {
-            let many = try #require(AlgorithmOutput(DirectConvolution()).output(conv, c, threads: threads))
-            #expect(many.scalars == one.scalars, "threads \(threads)")
-        }
-        expectAgreement(DirectConvolution(), on: conv, seed: seed + 4)
+        try expectSameBitsAtEveryThreadCount(DirectConvolution(), on: conv, seed: seed)
     }
 }
 

@@ -27,27 +27,12 @@ import Testing
     @Test(arguments: cases)
     func sameBitsAtEveryThreadCountAndAgreesWithTheReference(_ conv: ConvDescriptor) throws {
         #expect(DirectConvolution.runsAsStrips(conv), "\(conv.caseLine)")
-        let c = PreparedCase(conv, data: .normal, dataSeed: 41)
-        let one = try #require(AlgorithmOutput(DirectConvolution()).output(conv, c, threads: 1))
-        for threads in [2, 3, 4] {
-            let many = try #require(AlgorithmOutput(DirectConvolution()).output(conv, c, threads: threads))
-            let differing = zip(many.scalars, one.scalars).filter { $0.bitPattern != $1.bitPattern }.count
-            #expect(differing == 0, "threads \(threads): \(differing) of \(one.count) differ")
-        }
-        expectAgreement(DirectConvolution(), on: conv, seed: 43)
+        try expectSameBitsAtEveryThreadCount(DirectConvolution(), on: conv, seed: 41)
     }
 
     /// The ReLU applied as each tile is stored: the same bits as max(y, 0) after the plain run.
     @Test func reluAsItStores() throws {
-        let conv = Self.cases[0]
-        let c = PreparedCase(conv, data: .normal, dataSeed: 7)
-        let plain = try #require(AlgorithmOutput(DirectConvolution()).output(conv, c, threads: 2))
-        let p = try DirectConvolution().prepare(conv, weights: c.weights, bias: c.bias, options: AlgorithmOptions(threads: 2))
-        var y = Tensor(shape: conv.outputShape)
-        y.fill(.nan)
-        try p.run(c.input, into: &y, relu: true, threads: 2)
-        #expect(zip(y.scalars, plain.scalars).filter { $0.bitPattern != ($1 < 0 ? 0 : $1).bitPattern }.isEmpty)
-        #expect(plain.scalars.contains { $0 < 0 })
+        try expectReLUAsItStores(DirectConvolution(), on: Self.cases[0], seed: 7)
     }
 
     /// Rows narrower than a tile, many taps, and output channels fewer than a block stay on the row kernel.
