@@ -102,39 +102,14 @@ public struct DirectConvolution: ConvolutionAlgorithm {
             descriptor = c
             plan = Plan(c)
             self.threads = threads
-            let p = plan, cb = DirectConvolution.channelBlock
-            let w = weights.scalars
+            let p = plan, w = weights.scalars
             runsAsTaps = DirectConvolution.runsAsShiftedTaps(c)
             if runsAsTaps {
                 packed = Workspace(count: DirectConvolution.tapBlocks(p) * p.kh * p.kw * p.cinG * DirectConvolution.tapBlock)
                 DirectConvolution.packTapWeights(p, w, into: packed.pointer)
             } else {
-                packed = Workspace(count: p.groups * p.channelBlocks * p.cinG * p.kh * p.kw * cb)
-            }
-            for g in 0..<(runsAsTaps ? 0 : p.groups) {
-                for b in 0..<p.channelBlocks {
-                    for icg in 0..<p.cinG {
-                        for ky in 0..<p.kh {
-                            for kx in 0..<p.kw {
-                                for l in 0..<cb {
-                                    let ocg = b * cb + l
-                                    var v: Float = 0
-                                    if ocg < p.coutG {
-                                        if c.transposed {
-                                            // IOHW, flipped: W'[oc][ic][ky][kx] = W[ic][oc][kh−1−ky][kw−1−kx]
-                                            let ic = g * p.cinG + icg
-                                            v = w[((ic * p.coutG + ocg) * p.kh + (p.kh - 1 - ky)) * p.kw + (p.kw - 1 - kx)]
-                                        } else {
-                                            let oc = g * p.coutG + ocg
-                                            v = w[((oc * p.cinG + icg) * p.kh + ky) * p.kw + kx]
-                                        }
-                                    }
-                                    packed.pointer[((((g * p.channelBlocks + b) * p.cinG + icg) * p.kh + ky) * p.kw + kx) * cb + l] = v
-                                }
-                            }
-                        }
-                    }
-                }
+                packed = Workspace(count: p.groups * p.channelBlocks * p.cinG * p.kh * p.kw * DirectConvolution.channelBlock)
+                DirectConvolution.packBlockWeights(c, p, w, into: packed.pointer)
             }
             biasValues = bias?.scalars ?? [Float](repeating: 0, count: c.outChannels)
             stripOffsets = DirectConvolution.runsAsStrips(c) ? DirectConvolution.stripOffsets(p) : nil
@@ -241,6 +216,37 @@ public struct DirectConvolution: ConvolutionAlgorithm {
                 }
             }
             if relu && stripOffsets == nil && !runsAsTaps { output.applyReLU(threads: threads) }
+        }
+    }
+
+    /// Weights as [g][block of 4][icg][ky][kx][4] (transposed layers: IOHW flipped), zero past a
+    /// group's last output channel.
+    static func packBlockWeights(_ c: ConvDescriptor, _ p: Plan, _ w: [Float], into packed: UnsafeMutablePointer<Float>) {
+        let cb = channelBlock
+        for g in 0..<p.groups {
+            for b in 0..<p.channelBlocks {
+                for icg in 0..<p.cinG {
+                    for ky in 0..<p.kh {
+                        for kx in 0..<p.kw {
+                            for l in 0..<cb {
+                                let ocg = b * cb + l
+                                var v: Float = 0
+                                if ocg < p.coutG {
+                                    if c.transposed {
+                                        // IOHW, flipped: W'[oc][ic][ky][kx] = W[ic][oc][kh−1−ky][kw−1−kx]
+                                        let ic = g * p.cinG + icg
+                                        v = w[((ic * p.coutG + ocg) * p.kh + (p.kh - 1 - ky)) * p.kw + (p.kw - 1 - kx)]
+                                    } else {
+                                        let oc = g * p.coutG + ocg
+                                        v = w[((oc * p.cinG + icg) * p.kh + ky) * p.kw + kx]
+                                    }
+                                }
+                                packed[((((g * p.channelBlocks + b) * p.cinG + icg) * p.kh + ky) * p.kw + kx) * cb + l] = v
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 
