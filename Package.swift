@@ -26,11 +26,13 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CFFTW", path: "Sources/CFFTW"),
         .systemLibrary(name: "CGPerfTools", path: "Sources/CGPerfTools"),
+        // The compiler's prefetch builtin (Swift cannot call it): one static inline function.
+        .systemLibrary(name: "CPrefetch", path: "Sources/CPrefetch"),
 
         .target(name: "ConvCore"),
         .target(
             name: "ConvAlgorithms",
-            dependencies: ["ConvCore", "CBLAS", "CFFTW"],
+            dependencies: ["ConvCore", "CBLAS", "CFFTW", "CPrefetch"],
             swiftSettings: kernelFlags
         ),
         .target(
