@@ -40,9 +40,17 @@ enum CLI {
                          stderr: String(decoding: e, as: UTF8.self))
     }
 
+    /// A fresh directory under this test process's own folder, which goes when the process exits:
+    /// left behind, the exports and reports of every run added up (3.4 GB after a few hundred).
     static func temporaryDirectory() -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("convbench-cli-\(UUID().uuidString)")
+        let dir = root.appendingPathComponent(UUID().uuidString)
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return dir
     }
+
+    static let root: URL = {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("convbench-cli-\(getpid())")
+        atexit { try? FileManager.default.removeItem(at: CLI.root) }
+        return dir
+    }()
 }
