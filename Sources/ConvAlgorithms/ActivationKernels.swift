@@ -153,14 +153,16 @@ public enum ActivationKernels {
         // so each output vector is the even lanes of the max of kW shifted loads, edges included.
         let halving = sw == 2 && kw <= 16
         let extCount = max(padLeft + iw, 2 * ow + 18) + 16
-        parallelFor(threads: work <= serialLimit ? 1 : threads, count: planes) { range in
+        // Each worker's planes a few at a time; a helper that has not started is not waited for.
+        let workers = work <= serialLimit ? 1 : threads
+        parallelForStealing(threads: workers, count: planes, chunk: max(1, planes / (4 * max(1, workers)))) { _, chunks in
             let (x, y) = p.value
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * max(iw, 1) + extCount) { buffer in
                 let windows = buffer.baseAddress!, ext = windows + max(iw, 1)
                 let row = halving ? ext + padLeft : ext + extCount
                 if halving { ext.update(repeating: -.infinity, count: extCount) }
                 let full = iw - kw + 1  // windows that lie wholly inside the row
-                for plane in range {
+                for range in chunks { for plane in range {
                     let xp = x + plane * ih * iw, yp = y + plane * oh * ow
                     for oy in 0..<oh {
                         let y0 = oy * sh - padTop
@@ -203,7 +205,7 @@ public enum ActivationKernels {
                             }
                         }
                     }
-                }
+                } }
             }
         }
     }

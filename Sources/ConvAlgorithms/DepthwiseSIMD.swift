@@ -75,13 +75,16 @@ public struct DepthwiseSIMD: ConvolutionAlgorithm {
                         bias.withUnsafeBufferPointer { b in
                             let shared = UncheckedSendable((x.baseAddress!, w.baseAddress!, y.baseAddress!,
                                                             b.baseAddress!, scratch.pointer))
-                            parallelForWorkers(threads: threads, count: c.batch * c.inChannels) { worker, range in
+                            let items = c.batch * c.inChannels
+                            // Each worker's planes a few at a time; a helper that has not started is not waited for.
+                            let chunk = max(1, items / (4 * max(1, threads)))
+                            let run: (Int, ClaimedChunks) -> Void = { worker, chunks in
                                 let (x, w, y, b, s) = shared.value
                                 let plane = s + worker * p.bufferCount
                                 let rowsOnly = p.phases == 1 && p.colStep == 1 && p.rowStep == 1
                                 // Every plane has the same geometry, so its padding stays zero once written.
                                 if rowsOnly { plane.update(repeating: 0, count: p.bufferCount) }
-                                for item in range {
+                                for range in chunks { for item in range {
                                     if rowsOnly {
                                         DepthwiseSIMD.copyRows(p, image: x + item * p.ih * p.iw, buffer: plane, relu: reluInput)
                                     } else {
@@ -100,8 +103,9 @@ public struct DepthwiseSIMD: ConvolutionAlgorithm {
                                             DepthwiseSIMD.plane(p, buffer: plane, w: w + oc * p.kh * p.kw, bias: b[oc], y: out)
                                         }
                                     }
-                                }
+                                } }
                             }
+                            parallelForStealing(threads: threads, count: items, chunk: chunk, run)
                         }
                     }
                 }

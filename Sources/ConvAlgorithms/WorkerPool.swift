@@ -26,7 +26,11 @@ final class WorkerPool: @unchecked Sendable {
 
     private let busy = Atomic<Bool>(false)
     private let generation = Atomic<Int>(0)
-    private let finished = Atomic<Int>(0)
+    /// Shares done in a region that is not `claiming`.
+    private let completed = Atomic<Int>(0)
+    /// Whether helpers may still join the current region, and how many are inside it.
+    private let open = Atomic<Bool>(false)
+    private let active = Atomic<Int>(0)
     private let sleepers = Atomic<Int>(0)
     private let parked = Atomic<Int>(0)
     private let lock: UnsafeMutablePointer<pthread_mutex_t>
@@ -35,6 +39,7 @@ final class WorkerPool: @unchecked Sendable {
     // Written by the region's caller before `generation` is bumped, read by helpers after.
     private var helpers = 0
     private var workers = 0
+    private var claiming = false
     private var body: ((Int) -> Void)?
 
     private init() {
@@ -46,7 +51,12 @@ final class WorkerPool: @unchecked Sendable {
 
     /// Runs `body(w)` for every w in 0..<workers, w = 0 on the calling thread; returns when all are
     /// done. False (nothing run) when the pool is busy or `workers` exceeds its size.
-    func run(workers: Int, _ body: (Int) -> Void) -> Bool {
+    ///
+    /// `claiming`: the bodies share their work out among themselves as they go (`parallelForStealing`),
+    /// so the caller's body may do all of it. Then the region ends as soon as the caller's body
+    /// returns and the helpers that had joined by then are done; a helper that had not started yet
+    /// (asleep, or its vCPU not running) skips it instead of holding the region up.
+    func run(workers: Int, claiming: Bool = false, _ body: (Int) -> Void) -> Bool {
         guard workers - 1 <= Self.maxHelpers,
               busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
         else { return false }
@@ -58,8 +68,10 @@ final class WorkerPool: @unchecked Sendable {
         withoutActuallyEscaping(body) { body in
             self.body = body
             self.workers = workers
-            finished.store(0, ordering: .relaxed)
+            self.claiming = claiming
+            completed.store(0, ordering: .relaxed)
             parked.store(-1, ordering: .relaxed)
+            open.store(true, ordering: .sequentiallyConsistent)
             generation.add(1, ordering: .sequentiallyConsistent)
             if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
                 pthread_mutex_lock(lock)
@@ -68,11 +80,16 @@ final class WorkerPool: @unchecked Sendable {
             }
             body(0)
             var polls = 0
-            while finished.load(ordering: .acquiring) < helpers {
+            @inline(__always) func pause() {
                 polls += 1
                 // More workers than free cores: let the ones still running have this one.
                 if polls & 255 == 0 { sched_yield() }
             }
+            if !claiming {
+                while completed.load(ordering: .acquiring) < workers - 1 { pause() }
+            }
+            open.store(false, ordering: .sequentiallyConsistent)
+            while active.load(ordering: .sequentiallyConsistent) > 0 { pause() }
             self.body = nil
         }
         return true
@@ -107,8 +124,14 @@ final class WorkerPool: @unchecked Sendable {
         while true {
             waitForRegion(after: seen)
             seen = generation.load(ordering: .acquiring)
-            if index < workers { runShare(index) }
-            finished.add(1, ordering: .releasing)
+            // Join the region unless it is over already (its caller has closed it, or a later one began).
+            active.add(1, ordering: .sequentiallyConsistent)
+            if open.load(ordering: .sequentiallyConsistent) && generation.load(ordering: .sequentiallyConsistent) == seen
+                && index < workers {
+                runShare(index)
+                if !claiming { completed.add(1, ordering: .releasing) }
+            }
+            active.subtract(1, ordering: .releasing)
         }
     }
 

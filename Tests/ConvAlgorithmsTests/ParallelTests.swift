@@ -85,3 +85,48 @@ import Testing
         }
     }
 }
+
+/// parallelForStealing: every index exactly once (the claims from a range's front and back never
+/// overlap), workers below the thread count, each worker's own range taken from its front in
+/// order, and a worker that never runs its body costing nothing but its share: the region still
+/// covers everything and returns.
+@Suite struct StealingTests {
+    @Test(arguments: [1, 2, 3, 4])
+    func everyIndexOnce(threads: Int) {
+        for (count, chunk) in [(0, 1), (1, 1), (7, 1), (100, 3), (728, 45), (1000, 1000), (33, 64)] {
+            for _ in 0..<40 {
+                let visits = ParallelTests.Visits(count)
+                let badWorker = Atomic<Bool>(false)
+                parallelForStealing(threads: threads, count: count, chunk: chunk) { worker, chunks in
+                    if worker >= max(1, min(threads, count)) { badWorker.store(true, ordering: .relaxed) }
+                    for range in chunks { for i in range { visits.counts[i] += 1 } }
+                }
+                let bad = badWorker.load(ordering: .relaxed)
+                #expect(visits.everyIndexOnce && !bad, "threads \(threads), count \(count), chunk \(chunk)")
+            }
+        }
+    }
+
+    /// Worker 0 (the caller) takes its range front to back, then the rest from the back of the
+    /// others' when they take nothing (here: they return at once, as a helper that had not started).
+    @Test func theCallerTakesOverWhatTheOthersLeave() {
+        for threads in [2, 3] {
+            let visits = ParallelTests.Visits(90)
+            let order = Mutex<[Range<Int>]>([])
+            parallelForStealing(threads: threads, count: 90, chunk: 10) { worker, chunks in
+                guard worker == 0 else { return }
+                for range in chunks {
+                    order.withLock { $0.append(range) }
+                    for i in range { visits.counts[i] += 1 }
+                }
+            }
+            #expect(visits.everyIndexOnce)
+            let taken = order.withLock { $0 }
+            let own = 90 / threads
+            // Its own range first, in order, from the front.
+            #expect(Array(taken.prefix((own + 9) / 10)) == stride(from: 0, to: own, by: 10).map { $0..<min(own, $0 + 10) })
+            // Then another worker's range, from its back.
+            #expect(taken[(own + 9) / 10] == (2 * own - 10)..<(2 * own))
+        }
+    }
+}
