@@ -44,8 +44,8 @@ public struct UncheckedSendable<T>: @unchecked Sendable {
 /// from the front (`chunks` yields them); a worker done with its own range takes chunks from the
 /// back of the others', and the region does not wait for a worker that has not started by the time
 /// everything is taken. A helper whose vCPU the host is not running then costs the region its share
-/// of the work instead of the time until it runs (a 728-channel depthwise layer at 19×19: 0.088 ms
-/// at the median either way; at the 90th percentile over 90 s, 1.71 ms waiting, 0.112 taking over).
+/// of the work instead of the time until it runs (a 728-channel depthwise layer at 19×19: 0.095 ms
+/// at the median either way; at the 90th percentile over 90 s, 1.54 ms waiting, 0.116 taking over).
 /// Only for items whose results do not depend on which worker computes them (its scratch aside).
 public func parallelForStealing(threads: Int, count: Int, chunk: Int, _ body: (_ worker: Int, _ chunks: ClaimedChunks) -> Void) {
     let workers = max(1, min(threads, count))
