@@ -114,12 +114,22 @@ extension DirectConvolution {
         // As parallelForWorkers counts them: every worker gets a non-empty range of the tiles.
         let workers = max(1, min(threads, tiled))
         let panelLimit = pointwisePanel(p)
-        parallelForWorkers(threads: threads, count: tiled) { worker, range in
+        // Each worker takes its own range a panel at a time, then panels from the back of the others'
+        // ranges, and likewise the tail's slices; a helper that has not started is not waited for.
+        let tailClaims = RangeClaims(count: workers, workers: workers)
+        parallelForStealing(threads: threads, count: tiled, chunk: panelLimit * parts) { worker, chunks in
             let (x, y, weights, bias, scratch) = shared.value
             let strips = scratch + worker * pointwiseScratch(p)
             withUnsafeTemporaryAllocation(of: (tile: Int, blocks: Range<Int>).self, capacity: panelLimit) { panel in
                 withUnsafeTemporaryAllocation(of: Int.self, capacity: pointwiseTile) { offsets in
-                    defer { if tail > 0 { tailSlice(worker, of: workers, offsets: offsets.baseAddress!) } }
+                    defer {
+                        if tail > 0 {
+                            for slices in ClaimedChunks(ranges: tailClaims, worker: worker, chunk: 1) {
+                                tailSlice(slices.lowerBound, of: workers, offsets: offsets.baseAddress!)
+                            }
+                        }
+                    }
+                    for range in chunks {
                     var item = range.lowerBound
                     while item < range.upperBound {
                         // Pack the next strips of this worker's range (with the output-channel blocks
@@ -160,6 +170,7 @@ extension DirectConvolution {
                                        out: y + oc * plane + px)
                             }
                         }
+                    }
                     }
                 }
             }
