@@ -81,8 +81,8 @@ extension DirectConvolution {
         let tiled = p.groups * fullTiles * parts
         let shared = UncheckedSendable((x, y, weights, bias, scratch))
         let sharedAddend = UncheckedSendable(addend)
-        // The plane's last pixels, fewer than a strip: every worker takes a slice of the output-channel
-        // blocks of every group, after its tiles (as a work item of their own, they fell to one worker,
+        // The plane's last pixels, fewer than a strip: one slice of the output-channel blocks of every
+        // group per worker, taken after the tiles (as a work item of their own, they fell to one worker,
         // which then had up to a twentieth of the layer more to do than the other).
         func tailSlice(_ slice: Int, of slices: Int, offsets: UnsafeMutablePointer<Int>) {
             let px = fullTiles * pointwiseTile
@@ -111,7 +111,7 @@ extension DirectConvolution {
                                      addend: addend, threads: threads, fullTiles: fullTiles, tail: tail)
             return
         }
-        // As parallelForWorkers counts them: every worker gets a non-empty range of the tiles.
+        // As parallelForStealing counts them: every worker gets a non-empty range of the tiles.
         let workers = max(1, min(threads, tiled))
         let panelLimit = pointwisePanel(p)
         // Each worker takes its own range a panel at a time, then panels from the back of the others'

@@ -21,13 +21,18 @@ public func parallelForWorkers(threads: Int, count: Int, _ body: (_ worker: Int,
         if count > 0 { body(0, 0..<count) }
         return
     }
-    func share(_ w: Int) {
+    runShares(workers: workers, claiming: false) { w in
         let lo = count * w / workers, hi = count * (w + 1) / workers
         if lo < hi { body(w, lo..<hi) }
     }
-    if WorkerPool.shared.run(workers: workers, share) { return }
+}
+
+/// `share(w)` for every w in 0..<workers: on the worker pool, or on libdispatch when the pool is
+/// taken (another thread's region, or a region nested in one).
+private func runShares(workers: Int, claiming: Bool, _ share: (Int) -> Void) {
+    if WorkerPool.shared.run(workers: workers, claiming: claiming, share) { return }
     withoutActuallyEscaping(share) { share in
-        // The body writes disjoint ranges through raw pointers; the chunks never overlap.
+        // The shares write disjoint ranges through raw pointers; they never overlap.
         let shared = UncheckedSendable(share)
         DispatchQueue.concurrentPerform(iterations: workers) { w in shared.value(w) }
     }
@@ -54,12 +59,7 @@ public func parallelForStealing(threads: Int, count: Int, chunk: Int, _ body: (_
         return
     }
     let claims = RangeClaims(count: count, workers: workers)
-    let share: (Int) -> Void = { w in body(w, ClaimedChunks(ranges: claims, worker: w, chunk: max(1, chunk))) }
-    if WorkerPool.shared.run(workers: workers, claiming: true, share) { return }
-    withoutActuallyEscaping(share) { share in
-        let shared = UncheckedSendable(share)
-        DispatchQueue.concurrentPerform(iterations: workers) { w in shared.value(w) }
-    }
+    runShares(workers: workers, claiming: true) { w in body(w, ClaimedChunks(ranges: claims, worker: w, chunk: max(1, chunk))) }
 }
 
 /// Each worker's remaining range as one atomic word (front << 32 | back), so the owner's claims from
