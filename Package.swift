@@ -26,13 +26,13 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CFFTW", path: "Sources/CFFTW"),
         .systemLibrary(name: "CGPerfTools", path: "Sources/CGPerfTools"),
-        // The compiler's prefetch builtin (Swift cannot call it): one static inline function.
-        .systemLibrary(name: "CPrefetch", path: "Sources/CPrefetch"),
+        // What Swift cannot call of the C compiler (its prefetch builtin, its target's register count).
+        .systemLibrary(name: "CCompilerBuiltins", path: "Sources/CCompilerBuiltins"),
 
         .target(name: "ConvCore"),
         .target(
             name: "ConvAlgorithms",
-            dependencies: ["ConvCore", "CBLAS", "CFFTW", "CPrefetch"],
+            dependencies: ["ConvCore", "CBLAS", "CFFTW", "CCompilerBuiltins"],
             swiftSettings: kernelFlags
         ),
         .target(
