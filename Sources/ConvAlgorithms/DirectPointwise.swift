@@ -330,21 +330,10 @@ extension DirectConvolution {
     static func tile24<Rows: TileRows>(_ rows: Rows, count: Int, plane: Int, w: UnsafePointer<Float>,
                                        bias: UnsafePointer<Float>, valid: Int, relu: Bool, addend: UnsafePointer<Float>?,
                                        out: UnsafeMutablePointer<Float>, prefetchAhead: Int = 0) {
-        typealias V = SIMD8<Float>
-        var a0 = (V(), V(), V()), a1 = (V(), V(), V()), a2 = (V(), V(), V()), a3 = (V(), V(), V())
+        var a = Block24.zero
         @inline(__always) func step(_ k: Int, _ wp: UnsafePointer<Float>) {
-            let src = rows.row(k)
-            let v0 = UnsafeRawPointer(src).loadUnaligned(as: V.self)
-            let v1 = UnsafeRawPointer(src + 8).loadUnaligned(as: V.self)
-            let v2 = UnsafeRawPointer(src + 16).loadUnaligned(as: V.self)
-            var b = V(repeating: wp[0])
-            a0.0.addProduct(v0, b); a0.1.addProduct(v1, b); a0.2.addProduct(v2, b)
-            b = V(repeating: wp[1])
-            a1.0.addProduct(v0, b); a1.1.addProduct(v1, b); a1.2.addProduct(v2, b)
-            b = V(repeating: wp[2])
-            a2.0.addProduct(v0, b); a2.1.addProduct(v1, b); a2.2.addProduct(v2, b)
-            b = V(repeating: wp[3])
-            a3.0.addProduct(v0, b); a3.1.addProduct(v1, b); a3.2.addProduct(v2, b)
+            let (v0, v1, v2) = strip24(rows.row(k))
+            a.accumulate(v0, v1, v2, wp)
         }
         var wp = w
         if prefetchAhead > 0 {
@@ -359,10 +348,7 @@ extension DirectConvolution {
                 wp += channelBlock
             }
         }
-        storeRow24(a0.0, a0.1, a0.2, bias: bias[0], to: out, addend: addend, relu: relu)
-        if valid > 1 { storeRow24(a1.0, a1.1, a1.2, bias: bias[1], to: out + plane, addend: addend.map { $0 + plane }, relu: relu) }
-        if valid > 2 { storeRow24(a2.0, a2.1, a2.2, bias: bias[2], to: out + 2 * plane, addend: addend.map { $0 + 2 * plane }, relu: relu) }
-        if valid > 3 { storeRow24(a3.0, a3.1, a3.2, bias: bias[3], to: out + 3 * plane, addend: addend.map { $0 + 3 * plane }, relu: relu) }
+        a.store(bias: bias, valid: valid, plane: plane, relu: relu, addend: addend, out: out)
     }
 
     /// `tile24` for two consecutive blocks at once, 8 output channels × 24 pixels: the first block's
@@ -376,43 +362,57 @@ extension DirectConvolution {
     static func tile8x24<Rows: TileRows>(_ rows: Rows, count: Int, plane: Int, w: UnsafePointer<Float>,
                                          bias: UnsafePointer<Float>, validInSecond: Int, relu: Bool,
                                          addend: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>) {
-        typealias V = SIMD8<Float>
-        var a0 = (V(), V(), V()), a1 = (V(), V(), V()), a2 = (V(), V(), V()), a3 = (V(), V(), V())
-        var c0 = (V(), V(), V()), c1 = (V(), V(), V()), c2 = (V(), V(), V()), c3 = (V(), V(), V())
+        var a = Block24.zero, c = Block24.zero
         var wp = w, wq = w + count * channelBlock
         for k in 0..<count {
-            let src = rows.row(k)
-            let v0 = UnsafeRawPointer(src).loadUnaligned(as: V.self)
-            let v1 = UnsafeRawPointer(src + 8).loadUnaligned(as: V.self)
-            let v2 = UnsafeRawPointer(src + 16).loadUnaligned(as: V.self)
-            var b = V(repeating: wp[0])
-            a0.0.addProduct(v0, b); a0.1.addProduct(v1, b); a0.2.addProduct(v2, b)
-            b = V(repeating: wp[1])
-            a1.0.addProduct(v0, b); a1.1.addProduct(v1, b); a1.2.addProduct(v2, b)
-            b = V(repeating: wp[2])
-            a2.0.addProduct(v0, b); a2.1.addProduct(v1, b); a2.2.addProduct(v2, b)
-            b = V(repeating: wp[3])
-            a3.0.addProduct(v0, b); a3.1.addProduct(v1, b); a3.2.addProduct(v2, b)
-            b = V(repeating: wq[0])
-            c0.0.addProduct(v0, b); c0.1.addProduct(v1, b); c0.2.addProduct(v2, b)
-            b = V(repeating: wq[1])
-            c1.0.addProduct(v0, b); c1.1.addProduct(v1, b); c1.2.addProduct(v2, b)
-            b = V(repeating: wq[2])
-            c2.0.addProduct(v0, b); c2.1.addProduct(v1, b); c2.2.addProduct(v2, b)
-            b = V(repeating: wq[3])
-            c3.0.addProduct(v0, b); c3.1.addProduct(v1, b); c3.2.addProduct(v2, b)
+            let (v0, v1, v2) = strip24(rows.row(k))
+            a.accumulate(v0, v1, v2, wp)
+            c.accumulate(v0, v1, v2, wq)
             wp += channelBlock
             wq += channelBlock
         }
-        storeRow24(a0.0, a0.1, a0.2, bias: bias[0], to: out, addend: addend, relu: relu)
-        storeRow24(a1.0, a1.1, a1.2, bias: bias[1], to: out + plane, addend: addend.map { $0 + plane }, relu: relu)
-        storeRow24(a2.0, a2.1, a2.2, bias: bias[2], to: out + 2 * plane, addend: addend.map { $0 + 2 * plane }, relu: relu)
-        storeRow24(a3.0, a3.1, a3.2, bias: bias[3], to: out + 3 * plane, addend: addend.map { $0 + 3 * plane }, relu: relu)
-        let o = out + 4 * plane, r = addend.map { $0 + 4 * plane }
-        storeRow24(c0.0, c0.1, c0.2, bias: bias[4], to: o, addend: r, relu: relu)
-        if validInSecond > 1 { storeRow24(c1.0, c1.1, c1.2, bias: bias[5], to: o + plane, addend: r.map { $0 + plane }, relu: relu) }
-        if validInSecond > 2 { storeRow24(c2.0, c2.1, c2.2, bias: bias[6], to: o + 2 * plane, addend: r.map { $0 + 2 * plane }, relu: relu) }
-        if validInSecond > 3 { storeRow24(c3.0, c3.1, c3.2, bias: bias[7], to: o + 3 * plane, addend: r.map { $0 + 3 * plane }, relu: relu) }
+        a.store(bias: bias, valid: channelBlock, plane: plane, relu: relu, addend: addend, out: out)
+        c.store(bias: bias + channelBlock, valid: validInSecond, plane: plane, relu: relu,
+                addend: addend.map { $0 + channelBlock * plane }, out: out + channelBlock * plane)
+    }
+
+    /// One input row of a tile: 24 floats as three 8-lane vectors.
+    @inline(__always)
+    static func strip24(_ src: UnsafePointer<Float>) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+        (UnsafeRawPointer(src).loadUnaligned(as: SIMD8<Float>.self),
+         UnsafeRawPointer(src + 8).loadUnaligned(as: SIMD8<Float>.self),
+         UnsafeRawPointer(src + 16).loadUnaligned(as: SIMD8<Float>.self))
+    }
+
+    /// The accumulators of one block of 4 output channels × 24 pixels (`tile24`, `tile8x24`).
+    struct Block24 {
+        typealias V = SIMD8<Float>
+        var r0: (V, V, V), r1: (V, V, V), r2: (V, V, V), r3: (V, V, V)
+
+        static var zero: Block24 { Block24(r0: (V(), V(), V()), r1: (V(), V(), V()), r2: (V(), V(), V()), r3: (V(), V(), V())) }
+
+        /// Row l += w[l] · (v0, v1, v2): one input channel's weights for the block's 4 channels.
+        @inline(__always)
+        mutating func accumulate(_ v0: V, _ v1: V, _ v2: V, _ w: UnsafePointer<Float>) {
+            var b = V(repeating: w[0])
+            r0.0.addProduct(v0, b); r0.1.addProduct(v1, b); r0.2.addProduct(v2, b)
+            b = V(repeating: w[1])
+            r1.0.addProduct(v0, b); r1.1.addProduct(v1, b); r1.2.addProduct(v2, b)
+            b = V(repeating: w[2])
+            r2.0.addProduct(v0, b); r2.1.addProduct(v1, b); r2.2.addProduct(v2, b)
+            b = V(repeating: w[3])
+            r3.0.addProduct(v0, b); r3.1.addProduct(v1, b); r3.2.addProduct(v2, b)
+        }
+
+        /// The first `valid` rows to `out`, `plane` apart (`storeRow24`).
+        @inline(__always)
+        func store(bias: UnsafePointer<Float>, valid: Int, plane: Int, relu: Bool, addend: UnsafePointer<Float>?,
+                   out: UnsafeMutablePointer<Float>) {
+            storeRow24(r0.0, r0.1, r0.2, bias: bias[0], to: out, addend: addend, relu: relu)
+            if valid > 1 { storeRow24(r1.0, r1.1, r1.2, bias: bias[1], to: out + plane, addend: addend.map { $0 + plane }, relu: relu) }
+            if valid > 2 { storeRow24(r2.0, r2.1, r2.2, bias: bias[2], to: out + 2 * plane, addend: addend.map { $0 + 2 * plane }, relu: relu) }
+            if valid > 3 { storeRow24(r3.0, r3.1, r3.2, bias: bias[3], to: out + 3 * plane, addend: addend.map { $0 + 3 * plane }, relu: relu) }
+        }
     }
 
     /// Stores one output channel's 24 pixels as (sum + bias) + addend, then the ReLU: the order of
