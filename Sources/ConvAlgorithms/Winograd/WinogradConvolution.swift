@@ -6,20 +6,30 @@ import Dispatch
 ///
 /// `prepare` transforms every kernel once (G g Gᵀ in float64, rounded to float32) into α² matrices
 /// U_ξ (Cout/g × Cin/g). `run` takes the output tiles in blocks; per block:
-/// 1. input transform: each input channel's tiles become α² values (Bᵀ d B), written as α²
-///    matrices V_ξ (Cin/g × tiles), eight tiles per vector, parallel over channels;
+/// 1. input transform: each input channel's rows are staged by sub-grid (`SubgridPlane`), so every
+///    tile is an α×α block of neighbours; eight tiles' rows load as vectors and a transpose turns
+///    them into vectors across the tiles; their α² values (Bᵀ d B) are written as α² matrices
+///    V_ξ (Cin/g × tiles), parallel over channels;
 /// 2. multiply: α² SGEMMs M_ξ = U_ξ · V_ξ on OpenBLAS, single-threaded each, split over the workers;
-/// 3. output transform: Aᵀ M A plus bias, scattered into the output, parallel over channels.
+/// 3. output transform: Aᵀ M A plus bias, parallel over channels; with no column dilation a
+///    transpose turns eight tiles' values back into one vector per tile row.
 /// Blocks hold about 8 MiB of V and M (at least 96 tiles), so for all but the widest layers a
 /// block's matrices stay in the last-level cache.
 public struct WinogradConvolution: ConvolutionAlgorithm {
     public let transform: WinogradTransform
     /// Error constant c = perTerm·K + constant, from the measured accuracy table (README).
     let measuredError: ErrorModel
+    /// At most this many tiles per block (tests: several blocks on a small layer).
+    let blockTileLimit: Int?
 
     public init(_ transform: WinogradTransform, errorModel: ErrorModel) {
+        self.init(transform, errorModel: errorModel, blockTileLimit: nil)
+    }
+
+    init(_ transform: WinogradTransform, errorModel: ErrorModel, blockTileLimit: Int?) {
         self.transform = transform
         self.measuredError = errorModel
+        self.blockTileLimit = blockTileLimit
     }
 
     /// The three variants. Error constants: see the README's Winograd accuracy section; each is
@@ -58,7 +68,8 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
     public func prepare(_ conv: ConvDescriptor, weights: Tensor, bias: Tensor?,
                         options: AlgorithmOptions) throws -> any PreparedConvolution {
         try checkPrepare(conv, weights: weights, bias: bias)
-        return Prepared(conv, transform: transform, weights: weights, bias: conv.hasBias ? bias : nil, threads: options.threads)
+        return Prepared(conv, transform: transform, weights: weights, bias: conv.hasBias ? bias : nil, threads: options.threads,
+                        blockTileLimit: blockTileLimit)
     }
 
     final class Prepared: PreparedConvolution, WorkspaceExposing, PhaseClocked {
@@ -76,10 +87,14 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
         /// Per worker: α² × ld gather buffer and α² × ld (or α·m × ld) intermediate.
         let scratch: Workspace
         let scratchPerWorker: Int
+        /// Per worker: the input plane of one channel laid out by sub-grid (`tiles.inputPlane`).
+        /// Not exposed for poisoning: its padding positions are zeroed here once and never written.
+        let stage: Workspace
+        let stagePerWorker: Int
         let bt: SparseRows, at: SparseRows
         var clock = PhaseClock(["input transform", "multiply", "output transform"])
 
-        init(_ c: ConvDescriptor, transform t: WinogradTransform, weights: Tensor, bias: Tensor?, threads: Int) {
+        init(_ c: ConvDescriptor, transform t: WinogradTransform, weights: Tensor, bias: Tensor?, threads: Int, blockTileLimit: Int?) {
             descriptor = c
             self.threads = threads
             m = t.m; alpha = t.alpha; xi = alpha * alpha
@@ -90,7 +105,7 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
             // that many columns to run near its peak (wide layers such as ASPP's 2048 channels
             // overflow the cache at any useful block size). Blocks are then evened out so the
             // last one is not a sliver.
-            let target = min(max(8 << 20 / perTile, 96), max(tiles.count, 1))
+            let target = min(max(8 << 20 / perTile, 96), max(tiles.count, 1), blockTileLimit ?? .max)
             let blocks = (max(tiles.count, 1) + target - 1) / target
             blockTiles = (max(tiles.count, 1) + blocks - 1) / blocks
             ld = (blockTiles + 7) / 8 * 8
@@ -116,9 +131,11 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
             matrices = Workspace(count: xi * (cg + kg) * ld)
             scratchPerWorker = 2 * xi * ld
             scratch = Workspace(count: scratchPerWorker * max(1, threads))
+            stagePerWorker = (tiles.inputPlane.count + 15) / 16 * 16
+            stage = Workspace(count: stagePerWorker * max(1, threads))
         }
 
-        var workspaceBytes: Int { kernels.bytes + matrices.bytes + scratch.bytes }
+        var workspaceBytes: Int { kernels.bytes + matrices.bytes + scratch.bytes + stage.bytes }
         var workspaces: [Workspace] { [matrices, scratch] }
 
         func run(_ input: Tensor, into output: inout Tensor) throws {
@@ -176,12 +193,21 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
         /// V[ξ][c][tile] for every input channel of one group and the tiles of one block.
         private func inputTransform(_ x: UnsafePointer<Float>, tiles range: Range<Int>, into v: UnsafeMutablePointer<Float>) {
             let c = descriptor, cg = c.inChannelsPerGroup
-            let shared = UncheckedSendable((x, v, scratch.pointer))
+            // The input rows this block's tiles read.
+            var low = Int.max, high = Int.min
+            for tile in range {
+                low = min(low, Int(tiles.inRow[tile]))
+                high = max(high, Int(tiles.inRow[tile]) + c.dilationHeight * (alpha - 1))
+            }
+            let rows = max(low, 0)..<max(min(high + 1, c.inHeight), max(low, 0))
+            let shared = UncheckedSendable((x, v, scratch.pointer, stage.pointer))
             parallelForWorkers(threads: threads, count: cg) { worker, channels in
-                let (x, v, s) = shared.value
+                let (x, v, s, st) = shared.value
                 let gather = s + worker * scratchPerWorker, half = gather + xi * ld
+                let plane = st + worker * self.stagePerWorker
                 for ch in channels {
-                    self.gatherTiles(x + ch * c.inHeight * c.inWidth, tiles: range, into: gather)
+                    self.tiles.inputPlane.stage(x + ch * c.inHeight * c.inWidth, imageWidth: c.inWidth, rows: rows, into: plane)
+                    self.gatherTiles(plane, tiles: range, into: gather)
                     let vectors = (range.count + 7) / 8
                     // Rows: half[i][l][·] = Σ_t Bᵀ[i][t] · gather[t][l][·]
                     for i in 0..<alpha {
@@ -201,42 +227,36 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
             }
         }
 
-        /// gather[t][l][tile] = x[inRow + t·dh][inCol + l·dw] (zero outside the image).
-        private func gatherTiles(_ x: UnsafePointer<Float>, tiles range: Range<Int>, into gather: UnsafeMutablePointer<Float>) {
-            let c = descriptor
-            let ih = c.inHeight, iw = c.inWidth, dh = c.dilationHeight, dw = c.dilationWidth
-            let a = alpha, ld = ld
-            let t = tiles
-            for (j, tile) in range.enumerated() {
-                let r0 = Int(t.inRow[tile]), c0 = Int(t.inCol[tile])
-                let out = gather + j
-                if t.interior[tile] {
-                    for r in 0..<a {
-                        let row = x + (r0 + r * dh) * iw + c0
-                        for l in 0..<a { out[(r * a + l) * ld] = row[l * dw] }
-                    }
-                } else {
-                    for r in 0..<a {
-                        let ir = r0 + r * dh
-                        if ir < 0 || ir >= ih {
-                            for l in 0..<a { out[(r * a + l) * ld] = 0 }
-                            continue
-                        }
-                        let row = x + ir * iw
-                        for l in 0..<a {
-                            let col = c0 + l * dw
-                            out[(r * a + l) * ld] = col >= 0 && col < iw ? row[col] : 0
-                        }
-                    }
+        /// gather[t][l][tile] = the staged plane at the tile's offset + t·width + l: eight tiles at a
+        /// time, each tile row one vector load, turned by a transpose into vectors across the tiles.
+        private func gatherTiles(_ plane: UnsafePointer<Float>, tiles range: Range<Int>, into gather: UnsafeMutablePointer<Float>) {
+            let a = alpha, ld = ld, width = tiles.inputPlane.width
+            let offset = tiles.stagedIn + range.lowerBound
+            let n = range.count
+            var j = 0
+            while j + 8 <= n {
+                let o = offset + j
+                var p = plane
+                for t in 0..<a {
+                    var block = Rows8x8(loading: p, Int(o[0]), Int(o[1]), Int(o[2]), Int(o[3]),
+                                        Int(o[4]), Int(o[5]), Int(o[6]), Int(o[7]))
+                    block.transpose()
+                    block.store(to: gather + t * a * ld + j, stride: ld, count: a)
+                    p += width
+                }
+                j += 8
+            }
+            for jj in j..<n {
+                let src = plane + Int(offset[jj])
+                for t in 0..<a {
+                    for l in 0..<a { gather[(t * a + l) * ld + jj] = src[t * width + l] }
                 }
             }
             // Lanes past the block's last tile: zeroed so the input transform works on finite values;
             // the SGEMM reads only `count` columns, and the output lanes past it are never scattered.
-            let padded = (range.count + 7) / 8 * 8
-            if padded > range.count {
-                for e in 0..<(a * a) {
-                    (gather + e * ld + range.count).update(repeating: 0, count: padded - range.count)
-                }
+            let padded = (n + 7) / 8 * 8
+            if padded > n {
+                for e in 0..<(a * a) { (gather + e * ld + n).update(repeating: 0, count: padded - n) }
             }
         }
 
@@ -266,8 +286,41 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
                                        into: rows + (oi * m + j) * ld, vectors: vectors, bias: b)
                         }
                     }
-                    self.scatter(rows, tiles: range, into: y + k * outPlane, relu: relu)
+                    // A dilated tile's outputs are not neighbours: lane by lane, straight from `rows`.
+                    if c.dilationWidth == 1 {
+                        self.scatterVectors(rows, tiles: range, into: y + k * outPlane, relu: relu)
+                    } else {
+                        self.scatter(rows, tiles: range, into: y + k * outPlane, relu: relu)
+                    }
                 }
+            }
+        }
+
+        /// For layers with no column dilation, eight tiles at a time: the m values of one output row
+        /// of each tile come out of a transpose as one vector per tile, stored as a whole.
+        private func scatterVectors(_ rows: UnsafePointer<Float>, tiles range: Range<Int>, into y: UnsafeMutablePointer<Float>,
+                                    relu: Bool) {
+            let c = descriptor, ow = c.outWidth, dh = c.dilationHeight
+            let m = m, ld = ld
+            let t = tiles
+            let n = range.count
+            var j = 0
+            while j + 8 <= n {
+                for oi in 0..<m {
+                    var block = Rows8x8(loading: rows + oi * m * ld + j, stride: ld, count: m)
+                    if relu { block.zeroNegatives() }
+                    block.transpose()
+                    for q in 0..<8 {
+                        let tile = range.lowerBound + j + q
+                        guard oi < Int(t.rows[tile]) else { continue }
+                        let dst = y + (Int(t.outRow[tile]) + oi * dh) * ow + Int(t.outCol[tile])
+                        SIMDTail.store(block[q], count: Int(t.cols[tile]), to: dst)
+                    }
+                }
+                j += 8
+            }
+            if j < n {
+                scatter(rows + j, tiles: (range.lowerBound + j)..<range.upperBound, into: y, relu: relu)
             }
         }
 

@@ -1,0 +1,83 @@
+@testable import ConvAlgorithms
+import ConvCore
+import Testing
+
+/// Winograd's gather and scatter (WinogradConvolution.swift, SubgridPlane, Rows8x8): each input
+/// channel is staged by sub-grid, eight tiles' rows are loaded as vectors and transposed; with no
+/// column dilation eight tiles' output rows are transposed back and stored as vectors. The cases
+/// reach every branch of that: a row of 9 tiles whose last is 5 wide, an image smaller than one
+/// tile, dilation (2, 3) with uneven padding in two groups and a batch of 2, rate 12 where every
+/// tile reads padding, rows-only dilation (3, 1) (vector stores on a dilated layer); each with its
+/// natural blocks and with blocks of 13 tiles (blocks that end inside a row of tiles and inside a
+/// group of eight, so a block stages only some rows). Same bits at 1–4 threads, agreement with the
+/// reference, and the fused ReLU equal to max(y, 0).
+@Suite struct WinogradTileTests {
+    static let cases: [ConvDescriptor] = [
+        try! ConvDescriptor(inChannels: 16, outChannels: 8, inHeight: 20, inWidth: 53, kernelHeight: 3, kernelWidth: 3,
+                            padTop: 1, padBottom: 1, padLeft: 1, padRight: 1, hasBias: true),
+        try! ConvDescriptor(inChannels: 5, outChannels: 7, inHeight: 5, inWidth: 7, kernelHeight: 3, kernelWidth: 3, hasBias: true),
+        try! ConvDescriptor(batch: 2, groups: 2, inChannels: 8, outChannels: 6, inHeight: 23, inWidth: 31, kernelHeight: 3,
+                            kernelWidth: 3, padTop: 1, padBottom: 3, padLeft: 2, padRight: 0, dilationHeight: 2, dilationWidth: 3,
+                            hasBias: true),
+        try! ConvDescriptor(inChannels: 24, outChannels: 8, inHeight: 20, inWidth: 20, kernelHeight: 3, kernelWidth: 3,
+                            padTop: 12, padBottom: 12, padLeft: 12, padRight: 12, dilationHeight: 12, dilationWidth: 12, hasBias: true),
+        try! ConvDescriptor(inChannels: 6, outChannels: 5, inHeight: 26, inWidth: 40, kernelHeight: 3, kernelWidth: 3,
+                            padTop: 3, padBottom: 3, padLeft: 1, padRight: 1, dilationHeight: 3, dilationWidth: 1, hasBias: true),
+    ]
+    static let variants: [WinogradConvolution] = [.f2x2, .f4x4, .f6x6]
+
+    @Test(arguments: variants, [nil, 13])
+    func sameBitsAtEveryThreadCountAndAgreesWithTheReference(_ w: WinogradConvolution, blockTiles: Int?) throws {
+        let algorithm = WinogradConvolution(w.transform, errorModel: w.errorModel, blockTileLimit: blockTiles)
+        for (i, conv) in Self.cases.enumerated() {
+            try expectSameBitsAtEveryThreadCount(algorithm, on: conv, seed: 300 + UInt64(i))
+            try expectReLUAsItStores(algorithm, on: conv, seed: 400 + UInt64(i))
+        }
+    }
+
+    /// The first case has more tiles than a group of eight per row under every variant, and the
+    /// limit of 13 tiles makes several blocks: the vector paths and the block ends are reached.
+    @Test func theCasesReachGroupsAndSeveralBlocks() {
+        for w in Self.variants {
+            let tiles = WinogradTiles(Self.cases[0], m: w.transform.m)
+            #expect(tiles.count > 13 && tiles.count % 13 != 0 && tiles.count % 8 != 0, "\(w.name): \(tiles.count) tiles")
+        }
+    }
+
+    /// Every position of the region lands on its own place; the image's values arrive and the
+    /// padding keeps its zeros; a dilated tile's taps, dh rows and dw columns apart, are neighbours.
+    @Test func subgridPlaneHoldsTheImageWithTapsAsNeighbours() {
+        let (ih, iw) = (9, 11)
+        let plane = SubgridPlane(rows: -2..<13, columns: -3..<17, step: (2, 3))
+        let image = (0..<(ih * iw)).map { Float($0 + 1) }
+        var staged = [Float](repeating: 0, count: plane.count)
+        image.withUnsafeBufferPointer { x in
+            staged.withUnsafeMutableBufferPointer { p in
+                plane.stage(x.baseAddress!, imageWidth: iw, rows: 0..<ih, into: p.baseAddress!)
+            }
+        }
+        var seen = Set<Int>()
+        for r in -2..<13 {
+            for c in -3..<17 {
+                let o = plane.offset(row: r, column: c)
+                seen.insert(o)
+                let inside = (0..<ih).contains(r) && (0..<iw).contains(c)
+                #expect(staged[o] == (inside ? image[r * iw + c] : 0), "(\(r), \(c))")
+                if r + 2 < 13 { #expect(plane.offset(row: r + 2, column: c) == o + plane.width) }
+                if c + 3 < 17 { #expect(plane.offset(row: r, column: c + 3) == o + 1) }
+            }
+        }
+        #expect(seen.count == 15 * 20)
+        #expect(seen.max()! < plane.count - 8)
+    }
+
+    /// The register transpose against the definition.
+    @Test func rowsTransposeInRegisters() {
+        let values = (0..<64).map { Float($0) }
+        var block = values.withUnsafeBufferPointer { Rows8x8(loading: $0.baseAddress!, stride: 8, count: 8) }
+        block.transpose()
+        for i in 0..<8 {
+            #expect(block[i] == SIMD8((0..<8).map { values[$0 * 8 + i] }), "row \(i)")
+        }
+    }
+}
