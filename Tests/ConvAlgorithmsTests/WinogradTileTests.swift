@@ -44,6 +44,21 @@ import Testing
         }
     }
 
+    /// Blocks of about 8 MiB of V and M, but up to twice U where U is larger: 160 channels at
+    /// 66×66 under F(6,3) (121 tiles of 80 KB, U 6.25 MB) run as one block, where 8 MiB would
+    /// make two; Xception's block1_conv2 (625 tiles of 24 KB, U 0.5 MB) keeps two.
+    @Test func blocksGrowWithTheKernels() throws {
+        func blockTiles(_ conv: ConvDescriptor) throws -> Int {
+            let w = Tensor(shape: conv.weightShape)
+            let p = try WinogradConvolution.f6x6.prepare(conv, weights: w, bias: nil, options: AlgorithmOptions(threads: 1))
+            return try #require(p as? WinogradConvolution.Prepared).blockTiles
+        }
+        let wide = try ConvDescriptor(inChannels: 160, outChannels: 160, inHeight: 66, inWidth: 66, kernelHeight: 3, kernelWidth: 3)
+        #expect(try blockTiles(wide) == 121)
+        let stem = try ConvDescriptor(inChannels: 32, outChannels: 64, inHeight: 149, inWidth: 149, kernelHeight: 3, kernelWidth: 3)
+        #expect(try blockTiles(stem) == 313)
+    }
+
     /// Every position of the region lands on its own place; the image's values arrive and the
     /// padding keeps its zeros; a dilated tile's taps, dh rows and dw columns apart, are neighbours.
     @Test func subgridPlaneHoldsTheImageWithTapsAsNeighbours() {
