@@ -55,15 +55,6 @@ extension DirectConvolution {
     /// Scratch floats per worker: one panel of packed strips.
     static func pointwiseScratch(_ p: Plan) -> Int { pointwisePanel(p) * p.cinG * pointwiseTile }
 
-    /// Work items are (group, strip, part of the output channel blocks), the part varying fastest.
-    /// With whole strips only, a 19×19 map (15 full strips) gave one worker 8 strips and the other 7:
-    /// the layer took 8/7.5 of its balanced time. When the strips do not divide evenly among the
-    /// threads, each strip is split into `threads` parts, so every thread gets the same number of
-    /// part-strips; a thread packs a strip once for the consecutive parts it computes.
-    static func pointwiseParts(fullTiles: Int, threads: Int) -> Int {
-        threads > 1 && fullTiles % threads != 0 ? threads : 1
-    }
-
     /// Small planes under large weights (Xception's exit flow: 100 pixels, 1024→1536 and
     /// 1536→2048) split the output-channel blocks among the workers instead of the strips. Split by
     /// strips, every worker read all of the weights (6–12 MB, from memory: the pass's 80 MB of
@@ -81,8 +72,7 @@ extension DirectConvolution {
         // Output pixel i reads input pixel i: the strip is 24 consecutive floats of each plane.
         let contiguous = p.sh == 1 && p.sw == 1 && p.ow == p.iw
         let fullTiles = plane / pointwiseTile, tail = plane - fullTiles * pointwiseTile
-        let parts = pointwiseParts(fullTiles: fullTiles, threads: threads)
-        let tiled = p.groups * fullTiles * parts
+        let tiled = p.groups * fullTiles
         let shared = UncheckedSendable((x, y, weights, bias, scratch))
         let sharedAddend = UncheckedSendable(addend)
         // The plane's last pixels, fewer than a strip: one slice of the output-channel blocks of every
@@ -115,79 +105,65 @@ extension DirectConvolution {
                                      addend: addend, threads: threads, fullTiles: fullTiles, tail: tail)
             return
         }
-        // As parallelForStealing counts them: every worker gets a non-empty range of the tiles.
-        let workers = max(1, min(threads, tiled))
+        // Work items: (panel of strips, part of the output channels), the part varying fastest,
+        // claimed one at a time. A worker packs a panel once for the consecutive parts it takes;
+        // each part's weights are read once per panel. Parts split the channel blocks on pair
+        // boundaries, enough of them for at least 16 items per worker: when one vCPU runs slower
+        // (the host's busy spells) or starts late, the other takes over all but one item of its
+        // work. Xception's middle flow (15 strips, 3 panels) had been split in 3 chunks, and its
+        // entry flow in chunks of 8 strips. Whole passes alternated in one process (100 and 150):
+        // 0.989 and 0.998 of the time, in the slow spells 0.965 and 0.989, quiet 0.998 and 1.001
+        // (the old code against itself: 1.005); 8 items per worker 0.979–0.992, 64 1.000.
         let panelLimit = pointwisePanel(p)
-        // Each worker takes its own range a panel at a time, then panels from the back of the others'
-        // ranges, and likewise the tail's slices; a helper that has not started is not waited for.
+        let panelsPerGroup = (fullTiles + panelLimit - 1) / panelLimit
+        let panels = p.groups * panelsPerGroup
+        let step = wide ? 2 : 1
+        let pairs = (p.channelBlocks + step - 1) / step
+        let parts = min(pairs, max(1, (16 * max(1, threads) + panels - 1) / panels))
+        let items = panels * parts
+        let workers = max(1, min(threads, items))
         let tailClaims = RangeClaims(count: workers, workers: workers)
-        parallelForStealing(threads: threads, count: tiled, chunk: panelLimit * parts) { worker, chunks in
+        parallelForStealing(threads: threads, count: items, chunk: 1) { worker, chunks in
             let (x, y, weights, bias, scratch) = shared.value
             let strips = scratch + worker * pointwiseScratch(p)
-            withUnsafeTemporaryAllocation(of: (tile: Int, blocks: Range<Int>).self, capacity: panelLimit) { panel in
-                withUnsafeTemporaryAllocation(of: Int.self, capacity: pointwiseTile) { offsets in
-                    defer {
-                        if tail > 0 {
-                            for slices in ClaimedChunks(ranges: tailClaims, worker: worker, chunk: 1) {
-                                tailSlice(slices.lowerBound, of: workers, offsets: offsets.baseAddress!)
-                            }
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: pointwiseTile) { offsets in
+                defer {
+                    if tail > 0 {
+                        for slices in ClaimedChunks(ranges: tailClaims, worker: worker, chunk: 1) {
+                            tailSlice(slices.lowerBound, of: workers, offsets: offsets.baseAddress!)
                         }
                     }
-                    for range in chunks {
-                    var item = range.lowerBound
-                    while item < range.upperBound {
-                        // Pack the next strips of this worker's range (with the output-channel blocks
-                        // its parts of each strip cover) into the panel.
-                        var count = 0
-                        while count < panelLimit && item < range.upperBound {
-                            let tile = item / parts, end = min(range.upperBound, (tile + 1) * parts)
-                            let blocks = (p.channelBlocks * (item % parts) / parts)..<(p.channelBlocks * ((end - 1) % parts + 1) / parts)
-                            panel[count] = (tile, blocks)
-                            count += 1
-                            item = end
+                }
+                var packed = -1
+                for range in chunks {
+                    for item in range {
+                        let panel = item / parts, part = item % parts
+                        let g = panel / panelsPerGroup, first = (panel % panelsPerGroup) * panelLimit
+                        let count = min(panelLimit, fullTiles - first)
+                        if panel != packed {
+                            packStrips(p, xg: x + g * p.cinG * inPlane, px: first * pointwiseTile, count: count,
+                                       into: strips, contiguous: contiguous, offsets: offsets.baseAddress!)
+                            packed = panel
                         }
-                        // Consecutive strips of a group are packed together, channel by channel.
-                        var k = 0
-                        while k < count {
-                            let tile = panel[k].tile, g = tile / fullTiles
-                            var run = 1
-                            while k + run < count && panel[k + run].tile == tile + run && (tile + run) / fullTiles == g { run += 1 }
-                            packStrips(p, xg: x + g * p.cinG * inPlane, px: (tile % fullTiles) * pointwiseTile, count: run,
-                                       into: strips + k * p.cinG * pointwiseTile, contiguous: contiguous,
-                                       offsets: offsets.baseAddress!)
-                            k += run
-                        }
-                        // Each pair of weight blocks, read once from memory, serves every strip of the panel
-                        // from L1; a strip whose part holds one block of a pair takes the 4-channel tile.
-                        var first = Int.max, last = 0
-                        for k in 0..<count {
-                            first = min(first, panel[k].blocks.lowerBound)
-                            last = max(last, panel[k].blocks.upperBound)
-                        }
-                        let step = wide ? 2 : 1
-                        for pair in stride(from: first, to: last, by: step) {
+                        let lo = step * (pairs * part / parts), hi = min(p.channelBlocks, step * (pairs * (part + 1) / parts))
+                        for block in stride(from: lo, to: hi, by: step) {
+                            let oc = g * p.coutG + block * channelBlock
+                            let w = weights + (g * p.channelBlocks + block) * p.cinG * channelBlock
                             for k in 0..<count {
-                                let mine = panel[k].blocks
-                                let both = step == 2 && mine.contains(pair) && mine.contains(pair + 1)
-                                let tile = panel[k].tile, g = tile / fullTiles, px = (tile % fullTiles) * pointwiseTile
+                                let px = (first + k) * pointwiseTile
                                 let rows = PackedRows(strips + k * p.cinG * pointwiseTile)
-                                for block in pair..<min(pair + step, last) where both ? block == pair : mine.contains(block) {
-                                    let oc = g * p.coutG + block * channelBlock
-                                    let w = weights + (g * p.channelBlocks + block) * p.cinG * channelBlock
-                                    let addend = sharedAddend.value.map { $0 + oc * plane + px }
-                                    if both {
-                                        tile8x24(rows, count: p.cinG, plane: plane, w: w, bias: bias + oc,
-                                                 validInSecond: min(channelBlock, p.coutG - (block + 1) * channelBlock),
-                                                 relu: relu, addend: addend, out: y + oc * plane + px)
-                                    } else {
-                                        tile24(rows, count: p.cinG, plane: plane, w: w, bias: bias + oc,
-                                               valid: min(channelBlock, p.coutG - block * channelBlock),
-                                               relu: relu, addend: addend, out: y + oc * plane + px)
-                                    }
+                                let add = sharedAddend.value.map { $0 + oc * plane + px }
+                                if block + 1 < hi && step == 2 {
+                                    tile8x24(rows, count: p.cinG, plane: plane, w: w, bias: bias + oc,
+                                             validInSecond: min(channelBlock, p.coutG - (block + 1) * channelBlock),
+                                             relu: relu, addend: add, out: y + oc * plane + px)
+                                } else {
+                                    tile24(rows, count: p.cinG, plane: plane, w: w, bias: bias + oc,
+                                           valid: min(channelBlock, p.coutG - block * channelBlock),
+                                           relu: relu, addend: add, out: y + oc * plane + px)
                                 }
                             }
                         }
-                    }
                     }
                 }
             }

@@ -101,9 +101,9 @@ func expectReLUAsItStores(_ algorithm: any ConvolutionAlgorithm, on conv: ConvDe
     }
 }
 
-/// direct's 1×1 path (no padded copy, 4 channels × 24 pixels per tile, a per-pixel tail, strips
-/// split into parts of the output channels when they do not divide among the threads, strided
-/// layers gathering their pixels): plane sizes around the tile edge, output channels not a
+/// direct's 1×1 path (no padded copy, 4 channels × 24 pixels per tile, a per-pixel tail, work
+/// items of a panel of strips × a part of the output channels, strided layers gathering their
+/// pixels): plane sizes around the tile edge, output channels not a
 /// multiple of 4, groups, batch, bias, strides 1–3; exact on small integers; the same bits at
 /// every thread count; and padded 1×1 layers still take the general path.
 @Suite struct DirectPointwiseTests {
@@ -126,8 +126,9 @@ func expectReLUAsItStores(_ algorithm: any ConvolutionAlgorithm, on conv: ConvDe
                                                                     kernelHeight: 1, kernelWidth: 1), seed: 5)
     }
 
-    /// 19×19 has 15 full strips and a 1-pixel tail: at 2 and 3 threads every strip is split into
-    /// parts of the output channels; 24×24 (24 strips) divides evenly among 2 and 3 threads.
+    /// 19×19 has 15 full strips and a 1-pixel tail: per group a panel of 8 strips and one of 7,
+    /// each split into 4 parts of the 7 channel blocks (pairs, the last part's pair a single block);
+    /// 24×24 (24 strips) makes three full panels per group.
     /// Strided: 37×37 at stride 2 is a 19×19 output (Xception's shortcut), 29×31 at strides 3×2
     /// gathers rows and columns differently; 38×38 at stride 2 (the end padding −1: the last row and
     /// column unread) and 20×21 at stride 1 with the end padding −1 (an output narrower than its
