@@ -12,7 +12,8 @@ import Dispatch
 ///    V_ξ (Cin/g × tiles), parallel over channels;
 /// 2. multiply: α² SGEMMs M_ξ = U_ξ · V_ξ on OpenBLAS, single-threaded each, split over the workers;
 /// 3. output transform: Aᵀ M A plus bias, parallel over channels; with no column dilation a
-///    transpose turns eight tiles' values back into one vector per tile row.
+///    transpose turns eight tiles' values back into one vector per tile row, with it runs of
+///    neighbouring sub-grids' tiles store each output position as one vector.
 /// Blocks hold about 8 MiB of V and M (at least 96 tiles), so for all but the widest layers a
 /// block's matrices stay in the last-level cache; where U is larger, up to twice U.
 public struct WinogradConvolution: ConvolutionAlgorithm {
@@ -290,11 +291,10 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
                                        into: rows + (oi * m + j) * ld, vectors: vectors, bias: b)
                         }
                     }
-                    // A dilated tile's outputs are not neighbours: lane by lane, straight from `rows`.
                     if c.dilationWidth == 1 {
                         self.scatterVectors(rows, tiles: range, into: y + k * outPlane, relu: relu)
                     } else {
-                        self.scatter(rows, tiles: range, into: y + k * outPlane, relu: relu)
+                        self.scatterRuns(rows, tiles: range, into: y + k * outPlane, relu: relu)
                     }
                 }
             }
@@ -325,6 +325,38 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
             }
             if j < n {
                 scatter(rows + j, tiles: (range.lowerBound + j)..<range.upperBound, into: y, relu: relu)
+            }
+        }
+
+        /// With column dilation: a dilated tile's outputs are not neighbours, but the tiles of
+        /// neighbouring sub-grids at the same place are (`WinogradTiles` lists them side by side),
+        /// so each output position of a run of up to eight such tiles is one vector of `rows`,
+        /// stored as is. A run's tiles are as tall as each other; their widths fall from sub-grid
+        /// to sub-grid, so the tiles that have column oj are a prefix of the run.
+        private func scatterRuns(_ rows: UnsafePointer<Float>, tiles range: Range<Int>, into y: UnsafeMutablePointer<Float>,
+                                 relu: Bool) {
+            let c = descriptor, ow = c.outWidth, dh = c.dilationHeight, dw = c.dilationWidth
+            let m = m, ld = ld
+            let t = tiles
+            let n = range.count
+            var j = 0
+            while j < n {
+                let first = range.lowerBound + j
+                var length = 1
+                while length < 8 && j + length < n && t.outRow[first + length] == t.outRow[first]
+                        && t.outCol[first + length] == t.outCol[first] + Int32(length) { length += 1 }
+                let base = y + Int(t.outRow[first]) * ow + Int(t.outCol[first])
+                for oj in 0..<m {
+                    var count = length
+                    while count > 0 && Int(t.cols[first + count - 1]) <= oj { count -= 1 }
+                    if count == 0 { break }
+                    for oi in 0..<Int(t.rows[first]) {
+                        var v = UnsafeRawPointer(rows + (oi * m + oj) * ld + j).loadUnaligned(as: SIMD8<Float>.self)
+                        if relu { v = v.replacing(with: 0, where: v .< 0) }
+                        SIMDTail.store(v, count: count, to: base + oi * dh * ow + oj * dw)
+                    }
+                }
+                j += length
             }
         }
 

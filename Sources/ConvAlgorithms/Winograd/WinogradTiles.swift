@@ -27,9 +27,12 @@ final class WinogradTiles: @unchecked Sendable {
             let phaseRows = (c.outHeight - a + dh - 1) / dh
             for th in stride(from: 0, to: phaseRows, by: m) {
                 let r0 = a - c.padTop + dh * th
-                for b in 0..<min(dw, c.outWidth) {
-                    let phaseCols = (c.outWidth - b + dw - 1) / dw
-                    for tw in stride(from: 0, to: phaseCols, by: m) {
+                // The sub-grids' tiles at the same place side by side: their first output columns
+                // are neighbours, so with dilation the scatter stores runs of them as vectors.
+                for tw in stride(from: 0, to: (c.outWidth + dw - 1) / dw, by: m) {
+                    for b in 0..<min(dw, c.outWidth) {
+                        let phaseCols = (c.outWidth - b + dw - 1) / dw
+                        guard tw < phaseCols else { break }
                         let c0 = b - c.padLeft + dw * tw
                         let values = [r0, c0, a + dh * th, b + dw * tw, min(m, phaseRows - th), min(m, phaseCols - tw)]
                         for (f, v) in values.enumerated() { fields[f].append(Int32(v)) }
