@@ -324,7 +324,8 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
                 j += 8
             }
             if j < n {
-                scatter(rows + j, tiles: (range.lowerBound + j)..<range.upperBound, into: y, relu: relu)
+                // Runs of one tile here: dense tiles' first columns are m apart.
+                scatterRuns(rows + j, tiles: (range.lowerBound + j)..<range.upperBound, into: y, relu: relu)
             }
         }
 
@@ -332,7 +333,8 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
         /// neighbouring sub-grids at the same place are (`WinogradTiles` lists them side by side),
         /// so each output position of a run of up to eight such tiles is one vector of `rows`,
         /// stored as is. A run's tiles are as tall as each other; their widths fall from sub-grid
-        /// to sub-grid, so the tiles that have column oj are a prefix of the run.
+        /// to sub-grid, so the tiles that have column oj are a prefix of the run. Without dilation
+        /// (the last tiles of a block, fewer than eight) every run is one tile.
         private func scatterRuns(_ rows: UnsafePointer<Float>, tiles range: Range<Int>, into y: UnsafeMutablePointer<Float>,
                                  relu: Bool) {
             let c = descriptor, ow = c.outWidth, dh = c.dilationHeight, dw = c.dilationWidth
@@ -357,24 +359,6 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
                     }
                 }
                 j += length
-            }
-        }
-
-        private func scatter(_ rows: UnsafePointer<Float>, tiles range: Range<Int>, into y: UnsafeMutablePointer<Float>,
-                             relu: Bool) {
-            let c = descriptor, ow = c.outWidth, dh = c.dilationHeight, dw = c.dilationWidth
-            let m = m, ld = ld
-            let t = tiles
-            for (j, tile) in range.enumerated() {
-                let r0 = Int(t.outRow[tile]), c0 = Int(t.outCol[tile])
-                let src = rows + j
-                for oi in 0..<Int(t.rows[tile]) {
-                    let dst = y + (r0 + oi * dh) * ow + c0
-                    for oj in 0..<Int(t.cols[tile]) {
-                        let v = src[(oi * m + oj) * ld]
-                        dst[oj * dw] = relu && v < 0 ? 0 : v
-                    }
-                }
             }
         }
     }
