@@ -52,8 +52,30 @@ extension DirectConvolution {
     /// every tile cost 1–3% on the other layers.
     static let pointwisePrefetchDistance = 1024
 
-    /// Scratch floats per worker: one panel of packed strips.
-    static func pointwiseScratch(_ p: Plan) -> Int { pointwisePanel(p) * p.cinG * pointwiseTile }
+    /// Scratch floats per worker: one panel of packed strips (at least one 48-pixel strip where the
+    /// kernels have 32 registers, `wideStrip`).
+    static func pointwiseScratch(_ p: Plan) -> Int { max(pointwisePanel(p), wide ? 2 : 1) * p.cinG * pointwiseTile }
+
+    /// Pixels in a strip of the strip split at stride 1 where the kernels have 32 vector registers:
+    /// 48, three 16-lane vectors (`tile8x48`). On this Zen 4 VM the 8 × 48 tile of 512-bit FMAs ran
+    /// 2–3% faster than the 8 × 24 of 256-bit ones over the same work (115.5–117 against 113.5–114
+    /// GFLOP/s on one core, 128 and 728 input channels, in L2): Zen 4 executes a 512-bit FMA as two
+    /// 256-bit halves, so the FMA rate is the same, but half the instructions and loads issue for it.
+    static let wideStrip = 48
+    /// Input channels (per group) from which the 48-pixel strips pay. Layers alternated with 24-pixel
+    /// strips in one process, 2 threads: 1.02–1.04 faster from 256 up to 2048 (Xception's 728→728 at
+    /// 19×19 1.03, 728→1024 1.04; ResNet's 512→128 at 64×64 1.03), even at 256→256 on 74×74; slower
+    /// below (64→128 at 147×147 0.93, 128→512 at 28×28 0.94, 192→192 at 37×37 0.99).
+    static let wideStripMinimumChannels = 256
+
+    /// Pixels per strip of the strip split: 48 where the 8 × 48 tile applies (`wideStrip`: 32 vector
+    /// registers, stride 1 over whole rows, at least 256 input channels per group and one full
+    /// strip), else 24.
+    static func pointwiseStripWidth(_ p: Plan) -> Int {
+        let contiguous = p.sh == 1 && p.sw == 1 && p.ow == p.iw
+        return wide && contiguous && p.oh * p.ow >= wideStrip && p.cinG >= wideStripMinimumChannels
+            ? wideStrip : pointwiseTile
+    }
 
     /// Small planes under large weights (Xception's exit flow: 100 pixels, 1024→1536 and
     /// 1536→2048) split the output-channel blocks among the workers instead of the strips. Split by
@@ -71,19 +93,40 @@ extension DirectConvolution {
         let plane = p.oh * p.ow, inPlane = p.ih * p.iw
         // Output pixel i reads input pixel i: the strip is 24 consecutive floats of each plane.
         let contiguous = p.sh == 1 && p.sw == 1 && p.ow == p.iw
-        let fullTiles = plane / pointwiseTile, tail = plane - fullTiles * pointwiseTile
+        let narrowTiles = plane / pointwiseTile
+        if p.groups * narrowTiles > 0 && pointwiseBlockMajor(p, fullTiles: narrowTiles, threads: threads) {
+            pointwiseBlockMajorImage(p, x: x, y: y, weights: weights, bias: bias, scratch: scratch, relu: relu,
+                                     addend: addend, threads: threads, fullTiles: narrowTiles,
+                                     tail: plane - narrowTiles * pointwiseTile)
+            return
+        }
+        let width = pointwiseStripWidth(p)
+        let fullTiles = plane / width, rest = plane - fullTiles * width
         let tiled = p.groups * fullTiles
         let shared = UncheckedSendable((x, y, weights, bias, scratch))
         let sharedAddend = UncheckedSendable(addend)
-        // The plane's last pixels, fewer than a strip: one slice of the output-channel blocks of every
+        // The plane's last pixels, fewer than a strip (one 24-pixel strip if there are that many
+        // after 48-pixel strips, then the tail): one slice of the output-channel blocks of every
         // group per worker, taken after the tiles (as a work item of their own, they fell to one worker,
         // which then had up to a twentieth of the layer more to do than the other).
-        func tailSlice(_ slice: Int, of slices: Int, offsets: UnsafeMutablePointer<Int>) {
-            let px = fullTiles * pointwiseTile
-            locate(p, offsets, px, tail)
+        func restSlice(_ slice: Int, of slices: Int, offsets: UnsafeMutablePointer<Int>, strip: UnsafeMutablePointer<Float>) {
             let (x, y, weights, bias, _) = shared.value
+            let first = p.channelBlocks * slice / slices, end = p.channelBlocks * (slice + 1) / slices
+            guard first < end else { return }
+            var px = fullTiles * width
+            if rest >= pointwiseTile {
+                for g in 0..<p.groups {
+                    packStrips(p, xg: x + g * p.cinG * inPlane, px: px, count: 1, into: strip, contiguous: contiguous,
+                               offsets: offsets)
+                    stripBlocks(p, strip: strip, px: px, blocks: first..<end, group: g, weights: weights, bias: bias,
+                                relu: relu, addend: sharedAddend.value, y: y)
+                }
+                px += pointwiseTile
+            }
+            let tail = plane - px
+            guard tail > 0 else { return }
+            locate(p, offsets, px, tail)
             for g in 0..<p.groups {
-                let first = p.channelBlocks * slice / slices, end = p.channelBlocks * (slice + 1) / slices
                 pointwiseTail(x + g * p.cinG * inPlane, offsets: offsets, inPlane: inPlane, cinG: p.cinG,
                               w: weights + (g * p.channelBlocks + first) * p.cinG * channelBlock,
                               bias: bias + g * p.coutG + first * channelBlock, blocks: end - first,
@@ -93,16 +136,14 @@ extension DirectConvolution {
             }
         }
         if tiled == 0 {
-            parallelFor(threads: threads, count: threads) { range in
+            parallelForWorkers(threads: threads, count: threads) { worker, range in
                 withUnsafeTemporaryAllocation(of: Int.self, capacity: pointwiseTile) { offsets in
-                    for slice in range { tailSlice(slice, of: threads, offsets: offsets.baseAddress!) }
+                    for slice in range {
+                        restSlice(slice, of: threads, offsets: offsets.baseAddress!,
+                                  strip: shared.value.4 + worker * pointwiseScratch(p))
+                    }
                 }
             }
-            return
-        }
-        if pointwiseBlockMajor(p, fullTiles: fullTiles, threads: threads) {
-            pointwiseBlockMajorImage(p, x: x, y: y, weights: weights, bias: bias, scratch: scratch, relu: relu,
-                                     addend: addend, threads: threads, fullTiles: fullTiles, tail: tail)
             return
         }
         // Work items: (panel of strips, part of the output channels), the part varying fastest,
@@ -114,7 +155,7 @@ extension DirectConvolution {
         // entry flow in chunks of 8 strips. Whole passes alternated in one process (100 and 150):
         // 0.989 and 0.998 of the time, in the slow spells 0.965 and 0.989, quiet 0.998 and 1.001
         // (the old code against itself: 1.005); 8 items per worker 0.979–0.992, 64 1.000.
-        let panelLimit = pointwisePanel(p)
+        let panelLimit = max(1, pointwisePanel(p) * pointwiseTile / width)
         let panelsPerGroup = (fullTiles + panelLimit - 1) / panelLimit
         let panels = p.groups * panelsPerGroup
         let step = wide ? 2 : 1
@@ -128,9 +169,9 @@ extension DirectConvolution {
             let strips = scratch + worker * pointwiseScratch(p)
             withUnsafeTemporaryAllocation(of: Int.self, capacity: pointwiseTile) { offsets in
                 defer {
-                    if tail > 0 {
+                    if rest > 0 {
                         for slices in ClaimedChunks(ranges: tailClaims, worker: worker, chunk: 1) {
-                            tailSlice(slices.lowerBound, of: workers, offsets: offsets.baseAddress!)
+                            restSlice(slices.lowerBound, of: workers, offsets: offsets.baseAddress!, strip: strips)
                         }
                     }
                 }
@@ -141,26 +182,28 @@ extension DirectConvolution {
                         let g = panel / panelsPerGroup, first = (panel % panelsPerGroup) * panelLimit
                         let count = min(panelLimit, fullTiles - first)
                         if panel != packed {
-                            packStrips(p, xg: x + g * p.cinG * inPlane, px: first * pointwiseTile, count: count,
-                                       into: strips, contiguous: contiguous, offsets: offsets.baseAddress!)
+                            packStrips(p, xg: x + g * p.cinG * inPlane, px: first * width, count: count,
+                                       into: strips, contiguous: contiguous, offsets: offsets.baseAddress!, width: width)
                             packed = panel
                         }
                         let lo = step * (pairs * part / parts), hi = min(p.channelBlocks, step * (pairs * (part + 1) / parts))
+                        // Each block's (or pair's) weights serve every strip of the panel in turn.
                         for block in stride(from: lo, to: hi, by: step) {
                             let oc = g * p.coutG + block * channelBlock
                             let w = weights + (g * p.channelBlocks + block) * p.cinG * channelBlock
+                            let pair = block + 1 < hi && step == 2
+                            let validInLast = min(channelBlock, p.coutG - (pair ? block + 1 : block) * channelBlock)
                             for k in 0..<count {
-                                let px = (first + k) * pointwiseTile
-                                let rows = PackedRows(strips + k * p.cinG * pointwiseTile)
+                                let px = (first + k) * width
                                 let add = sharedAddend.value.map { $0 + oc * plane + px }
-                                if block + 1 < hi && step == 2 {
-                                    tile8x24(rows, count: p.cinG, plane: plane, w: w, bias: bias + oc,
-                                             validInSecond: min(channelBlock, p.coutG - (block + 1) * channelBlock),
+                                if width == wideStrip {
+                                    tile8x48(strips + k * p.cinG * wideStrip, count: p.cinG, plane: plane, w: w,
+                                             bias: bias + oc, blocks: pair ? 2 : 1, validInLast: validInLast,
                                              relu: relu, addend: add, out: y + oc * plane + px)
                                 } else {
-                                    tile24(rows, count: p.cinG, plane: plane, w: w, bias: bias + oc,
-                                           valid: min(channelBlock, p.coutG - block * channelBlock),
-                                           relu: relu, addend: add, out: y + oc * plane + px)
+                                    stripTile(PackedRows(strips + k * p.cinG * pointwiseTile), p: p, plane: plane, w: w,
+                                              bias: bias + oc, pair: pair, validInLast: validInLast, relu: relu,
+                                              addend: add, out: y + oc * plane + px)
                                 }
                             }
                         }
@@ -170,31 +213,64 @@ extension DirectConvolution {
         }
     }
 
+    /// One 24-pixel tile of a block, or of a pair of blocks where `pair` (`tile8x24`): `validInLast`
+    /// channels of the last block stored.
+    @inline(__always)
+    static func stripTile<Rows: TileRows>(_ rows: Rows, p: Plan, plane: Int, w: UnsafePointer<Float>,
+                                          bias: UnsafePointer<Float>, pair: Bool, validInLast: Int, relu: Bool,
+                                          addend: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>) {
+        if pair {
+            tile8x24(rows, count: p.cinG, plane: plane, w: w, bias: bias, validInSecond: validInLast,
+                     relu: relu, addend: addend, out: out)
+        } else {
+            tile24(rows, count: p.cinG, plane: plane, w: w, bias: bias, valid: validInLast,
+                   relu: relu, addend: addend, out: out)
+        }
+    }
+
+    /// The output-channel blocks `blocks` of group `g` for one packed 24-pixel strip at output pixel
+    /// `px`: pairs of blocks where AVX-512's registers hold them.
+    static func stripBlocks(_ p: Plan, strip: UnsafePointer<Float>, px: Int, blocks: Range<Int>, group g: Int,
+                            weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, relu: Bool,
+                            addend: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
+        let plane = p.oh * p.ow, step = wide ? 2 : 1
+        for block in stride(from: blocks.lowerBound, to: blocks.upperBound, by: step) {
+            let oc = g * p.coutG + block * channelBlock
+            let pair = block + 1 < blocks.upperBound && step == 2
+            stripTile(PackedRows(strip), p: p, plane: plane, w: weights + (g * p.channelBlocks + block) * p.cinG * channelBlock,
+                      bias: bias + oc, pair: pair,
+                      validInLast: min(channelBlock, p.coutG - (pair ? block + 1 : block) * channelBlock), relu: relu,
+                      addend: addend.map { $0 + oc * plane + px }, out: y + oc * plane + px)
+        }
+    }
+
     /// Where output pixels px..<px+count read in each input plane.
     @inline(__always)
     static func locate(_ p: Plan, _ offsets: UnsafeMutablePointer<Int>, _ px: Int, _ count: Int) {
         for j in 0..<count { offsets[j] = ((px + j) / p.ow) * p.sh * p.iw + ((px + j) % p.ow) * p.sw }
     }
 
-    /// Packs `count` consecutive strips from output pixel `px` on, strip k at `into + k·cinG·24`.
+    /// Packs `count` consecutive strips of `width` pixels from output pixel `px` on, strip k at
+    /// `into + k·cinG·width`.
     /// At stride 1 each input channel's stretch is read in one go, channel after channel (strip by
     /// strip, 96 bytes from each plane in turn, Xception's 147×147 and 74×74 1×1 layers took 1–2.5%
     /// longer, measured alternating the two in one process).
     static func packStrips(_ p: Plan, xg: UnsafePointer<Float>, px: Int, count: Int, into strips: UnsafeMutablePointer<Float>,
-                           contiguous: Bool, offsets: UnsafeMutablePointer<Int>) {
+                           contiguous: Bool, offsets: UnsafeMutablePointer<Int>, width: Int = pointwiseTile) {
         guard contiguous else {
+            precondition(width == pointwiseTile, "gathered strips are 24 pixels wide")
             for k in 0..<count {
                 gatherStrip(p, xg: xg, px: px + k * pointwiseTile, into: strips + k * p.cinG * pointwiseTile, offsets: offsets)
             }
             return
         }
-        let inPlane = p.ih * p.iw, stripFloats = p.cinG * pointwiseTile
+        let inPlane = p.ih * p.iw, stripFloats = p.cinG * width
         for icg in 0..<p.cinG {
-            let src = xg + icg * inPlane + px, dst = strips + icg * pointwiseTile
+            let src = xg + icg * inPlane + px, dst = strips + icg * width
             for k in 0..<count {
-                for j in stride(from: 0, to: pointwiseTile, by: 8) {
+                for j in stride(from: 0, to: width, by: 8) {
                     UnsafeMutableRawPointer(dst + k * stripFloats + j)
-                        .storeBytes(of: UnsafeRawPointer(src + k * pointwiseTile + j).loadUnaligned(as: SIMD8<Float>.self),
+                        .storeBytes(of: UnsafeRawPointer(src + k * width + j).loadUnaligned(as: SIMD8<Float>.self),
                                     as: SIMD8<Float>.self)
                 }
             }

@@ -1,0 +1,72 @@
+@testable import ConvAlgorithms
+import ConvCore
+import Testing
+
+/// direct's 1×1 path in 48-pixel strips (`wideStrip`: AVX-512's registers, at least 256 input
+/// channels per group): every output element is exactly the sum of the scalar recurrence — input
+/// channels in order from zero by fused multiply-adds, then + bias, + addend, then the ReLU — with
+/// the plane's last pixels in every case: none (1×48), a tail (7×7 = 48 + 1), one 24-pixel strip
+/// (8×9 = 48 + 24), a strip and a tail (5×15 = 48 + 24 + 3; 19×19 = 7·48 + 24 + 1), and panels of
+/// several strips (3×100); two groups; output channels leaving a partial last block (22) and an
+/// odd block count (26 = 7 blocks); 1–3 threads.
+@Suite struct PointwiseWideStripTests {
+    @Test(arguments: [(1, 48), (7, 7), (8, 9), (5, 15), (19, 19), (3, 100)])
+    func exactSums(height: Int, width: Int) throws {
+        for (groups, cout) in [(1, 22), (2, 26)] {
+            let conv = try ConvDescriptor(groups: groups, inChannels: 256 * groups, outChannels: cout, inHeight: height,
+                                          inWidth: width, kernelHeight: 1, kernelWidth: 1, hasBias: true)
+            let p = DirectConvolution.Plan(conv)
+            #expect(DirectConvolution.pointwiseStripWidth(p) == (DirectConvolution.wide ? 48 : 24))
+            let x = Tensor.random(shape: conv.inputShape, .normal(mean: 0, std: 1), seed: UInt64(height * width))
+            let w = Tensor.random(shape: conv.weightShape, .normal(mean: 0, std: 0.1), seed: 7)
+            let b = Tensor.random(shape: conv.biasShape, .normal(mean: 0, std: 1), seed: 8)
+            let addend = Tensor.random(shape: conv.outputShape, .normal(mean: 0, std: 1), seed: 9)
+            let plain = expected(conv, x, w, b, addend: nil, relu: false)
+            for threads in 1...3 {
+                let prepared = try DirectConvolution().prepare(conv, weights: w, bias: b, options: AlgorithmOptions(threads: threads))
+                var y = Tensor(shape: conv.outputShape)
+                y.fill(.nan)
+                try prepared.run(x, into: &y)
+                let differing = zip(y.scalars, plain).filter { $0.bitPattern != $1.bitPattern }.count
+                #expect(differing == 0, "\(conv.caseLine), \(threads) threads: \(differing) of \(plain.count) differ")
+            }
+            let fused = try #require(try DirectConvolution().prepare(conv, weights: w, bias: b, options: AlgorithmOptions(threads: 2))
+                as? any AddendFusing)
+            var y = Tensor(shape: conv.outputShape)
+            y.fill(.nan)
+            try fused.run(x, adding: addend, into: &y, relu: true)
+            let want = expected(conv, x, w, b, addend: addend, relu: true)
+            let differing = zip(y.scalars, want).filter { $0.bitPattern != $1.bitPattern }.count
+            #expect(differing == 0, "\(conv.caseLine), addend and ReLU: \(differing) of \(want.count) differ")
+            #expect(want.contains(0) && want.contains { $0 > 0 })
+        }
+    }
+
+    /// Fewer than 256 input channels per group, a plane of less than one strip, or a stride keep
+    /// 24-pixel strips.
+    @Test func narrowStripsElsewhere() throws {
+        for (cin, height, width, stride) in [(255, 19, 19, 1), (256, 6, 7, 1), (256, 37, 37, 2)] {
+            let conv = try ConvDescriptor(inChannels: cin, outChannels: 8, inHeight: height, inWidth: width,
+                                          kernelHeight: 1, kernelWidth: 1, strideHeight: stride, strideWidth: stride)
+            #expect(DirectConvolution.pointwiseStripWidth(DirectConvolution.Plan(conv)) == 24, "\(conv.caseLine)")
+        }
+    }
+
+    /// y[oc][i] = ((Σ_icg in order, from zero, by fused multiply-adds) + bias) + addend, then the ReLU.
+    func expected(_ c: ConvDescriptor, _ x: Tensor, _ w: Tensor, _ b: Tensor, addend: Tensor?, relu: Bool) -> [Float] {
+        let xs = x.scalars, ws = w.scalars, bs = b.scalars, adds = addend?.scalars
+        let plane = c.outHeight * c.outWidth, cinG = c.inChannels / c.groups, coutG = c.outChannels / c.groups
+        var out = [Float](repeating: 0, count: c.outChannels * plane)
+        for oc in 0..<c.outChannels {
+            let g = oc / coutG
+            for i in 0..<plane {
+                var sum: Float = 0
+                for icg in 0..<cinG { sum = sum.addingProduct(xs[(g * cinG + icg) * plane + i], ws[oc * cinG + icg]) }
+                var v = sum + bs[oc]
+                if let adds { v += adds[oc * plane + i] }
+                out[oc * plane + i] = relu && v < 0 ? 0 : v
+            }
+        }
+        return out
+    }
+}
