@@ -198,6 +198,9 @@ struct RunCommand: ParsableCommand {
                                                          options: AlgorithmOptions(threads: threads), weights: run.weights)
         _ = try ModelExport.write(graph: suite.graph, weights: run.weights, first: ("selected", selected),
                                   second: second, modelSeed: suite.options.seed, threads: threads, to: export)
+        // The export is written to disk now rather than by the kernel's writeback 5–30 s later, in
+        // the middle of the timed rounds (Xception's: 189 MB).
+        sync()
         var sessions: [PeerSession] = []
         for runtime in chosenPeers {
             sessions.append(try PeerSession(script: peerScript, export: export, runtime: runtime, threads: threads,

@@ -175,4 +175,14 @@ struct OffByOneElement: ConvolutionAlgorithm {
         #expect(PeerComparison.automaticRounds(roundSeconds: 0, budget: 12) == 5)
         #expect(PeerComparison.automaticRounds(roundSeconds: .nan, budget: 12) == 5)
     }
+
+    /// Untimed rounds before them fill about 2 s: three of Xception's, one of DeepLab's, at most
+    /// ten, and one when the round time cannot be judged.
+    @Test func warmupFillsItsSeconds() {
+        #expect(PeerComparison.warmupRounds(roundSeconds: 0.09 + 0.085 + 0.4, seconds: 2) == 3)
+        #expect(PeerComparison.warmupRounds(roundSeconds: 1.2 + 1.4 + 0.4, seconds: 2) == 1)
+        #expect(PeerComparison.warmupRounds(roundSeconds: 0.001, seconds: 2) == 10)
+        #expect(PeerComparison.warmupRounds(roundSeconds: 0, seconds: 2) == 1)
+        #expect(PeerComparison.warmupRounds(roundSeconds: .infinity, seconds: 2) == 1)
+    }
 }

@@ -32,15 +32,19 @@ public enum PeerComparison {
     /// judged from the untimed passes, from 5 to 40. One pass of a 90 ms network in 5 rounds was at
     /// the mercy of a few slow passes (convbench's Xception passes in one run: 88 ms for four rounds,
     /// then 95–110, while ONNX Runtime's stayed at 84–89); DeepLab's rounds keep 5, Xception's get 20.
+    ///
+    /// Before the timed rounds, untimed ones for about `warmupSeconds` (at least one): the peer has
+    /// just built and checked its sessions, and the first rounds after that were the slowest of
+    /// their run for both runtimes (Xception, two runs of 18: convbench 109–124 ms against a median of
+    /// 89–93, ONNX Runtime 98–105 against 87).
     public static func interleave(runner: ModelRunner, input: Tensor, sessions: [PeerSession], rounds: Int?,
-                                  settle: Double = 0.2, roundsBudget: Double = 12) -> [PeerResult] {
+                                  settle: Double = 0.2, roundsBudget: Double = 12,
+                                  warmupSeconds: Double = 2) -> [PeerResult] {
         var results = sessions.map { s in
             PeerResult(runtime: s.setup.runtime, version: s.setup.version,
                        status: s.setup.error.map { "error: \($0)" } ?? "ok", agrees: s.setup.agrees,
                        agreement: s.setup.agreement, setupSeconds: s.setup.setupSeconds)
         }
-        var ours: [Double] = []
-        var theirs = [[Double]](repeating: [], count: sessions.count)
         var live = sessions.indices.filter { results[$0].status == "ok" }
         var roundSeconds = 0.0
         do { roundSeconds += try Clock.time { _ = try runner.run(input) } + settle } catch {
@@ -51,9 +55,12 @@ public enum PeerComparison {
         }
         live.removeAll { results[$0].status != "ok" }
         let rounds = rounds ?? automaticRounds(roundSeconds: roundSeconds, budget: roundsBudget)
-        for _ in 0..<rounds {
+        var ours: [Double] = []
+        var theirs = [[Double]](repeating: [], count: sessions.count)
+        /// One round: convbench's pass, then each live peer's; false when convbench's pass failed.
+        func round() -> Bool {
             Thread.sleep(forTimeInterval: settle)
-            do { ours.append(try Clock.time { _ = try runner.run(input) }) } catch { break }
+            do { ours.append(try Clock.time { _ = try runner.run(input) }) } catch { return false }
             for i in live {
                 Thread.sleep(forTimeInterval: settle)
                 do { theirs[i] += try sessions[i].time(1) } catch {
@@ -61,6 +68,15 @@ public enum PeerComparison {
                     live.removeAll { $0 == i }
                 }
             }
+            return true
+        }
+        for _ in 0..<warmupRounds(roundSeconds: roundSeconds, seconds: warmupSeconds) {
+            guard round() else { break }
+        }
+        ours = []
+        theirs = theirs.map { _ in [] }
+        for _ in 0..<rounds {
+            guard round() else { break }
         }
         let convbench = ours.isEmpty ? nil : TimingStats(samples: ours)
         for i in sessions.indices where results[i].status == "ok" && !theirs[i].isEmpty {
@@ -70,6 +86,12 @@ public enum PeerComparison {
             results[i].convbenchTimeRatio = convbench.map { $0.median / peer.median }
         }
         return results
+    }
+
+    /// Untimed rounds that fill about `seconds` when one round takes `roundSeconds`, from 1 to 10.
+    public static func warmupRounds(roundSeconds: Double, seconds: Double) -> Int {
+        guard roundSeconds > 0, roundSeconds.isFinite, seconds.isFinite else { return 1 }
+        return min(10, max(1, Int((seconds / roundSeconds).rounded())))
     }
 
     /// Rounds that fill `budget` seconds when one round takes `roundSeconds`, from 5 to 40.
