@@ -72,10 +72,13 @@ extension DirectConvolution {
     /// registers, stride 1 over whole rows, at least 256 input channels per group and one full
     /// strip), else 24.
     static func pointwiseStripWidth(_ p: Plan) -> Int {
-        let contiguous = p.sh == 1 && p.sw == 1 && p.ow == p.iw
-        return wide && contiguous && p.oh * p.ow >= wideStrip && p.cinG >= wideStripMinimumChannels
+        wide && pointwiseContiguous(p) && p.oh * p.ow >= wideStrip && p.cinG >= wideStripMinimumChannels
             ? wideStrip : pointwiseTile
     }
+
+    /// Whether output pixel i reads input pixel i (stride 1, rows as wide as the input's): a strip is
+    /// then consecutive floats of each input plane.
+    static func pointwiseContiguous(_ p: Plan) -> Bool { p.sh == 1 && p.sw == 1 && p.ow == p.iw }
 
     /// Small planes under large weights (Xception's exit flow: 100 pixels, 1024→1536 and
     /// 1536→2048) split the output-channel blocks among the workers instead of the strips. Split by
@@ -91,8 +94,7 @@ extension DirectConvolution {
                                scratch: UnsafeMutablePointer<Float>, relu: Bool, addend: UnsafePointer<Float>?,
                                threads: Int) {
         let plane = p.oh * p.ow, inPlane = p.ih * p.iw
-        // Output pixel i reads input pixel i: the strip is 24 consecutive floats of each plane.
-        let contiguous = p.sh == 1 && p.sw == 1 && p.ow == p.iw
+        let contiguous = pointwiseContiguous(p)
         let narrowTiles = plane / pointwiseTile
         if p.groups * narrowTiles > 0 && pointwiseBlockMajor(p, fullTiles: narrowTiles, threads: threads) {
             pointwiseBlockMajorImage(p, x: x, y: y, weights: weights, bias: bias, scratch: scratch, relu: relu,
@@ -317,7 +319,7 @@ extension DirectConvolution {
                                          scratch: UnsafeMutablePointer<Float>, relu: Bool, addend: UnsafePointer<Float>?,
                                          threads: Int, fullTiles: Int, tail: Int) {
         let plane = p.oh * p.ow, inPlane = p.ih * p.iw
-        let contiguous = p.sh == 1 && p.sw == 1 && p.ow == p.iw
+        let contiguous = pointwiseContiguous(p)
         let panelLimit = pointwisePanel(p)
         let shared = UncheckedSendable((x, y, weights, bias, scratch))
         let sharedAddend = UncheckedSendable(addend)
