@@ -57,23 +57,18 @@ extension DirectConvolution {
     static func pointwiseScratch(_ p: Plan) -> Int { max(pointwisePanel(p), wide ? 2 : 1) * p.cinG * pointwiseTile }
 
     /// Pixels in a strip of the strip split at stride 1 where the kernels have 32 vector registers:
-    /// 48, three 16-lane vectors (`tile8x48`). On this Zen 4 VM the 8 × 48 tile of 512-bit FMAs ran
-    /// 2–3% faster than the 8 × 24 of 256-bit ones over the same work (115.5–117 against 113.5–114
-    /// GFLOP/s on one core, 128 and 728 input channels, in L2): Zen 4 executes a 512-bit FMA as two
-    /// 256-bit halves, so the FMA rate is the same, but half the instructions and loads issue for it.
+    /// 48, three 16-lane vectors (`tile8x48`). Zen 4 executes a 512-bit FMA as two 256-bit halves,
+    /// so the FMA rate is that of the 8 × 24 tile of 256-bit FMAs, but half the instructions and
+    /// loads issue for the same work: the tile alone on one core 115.5–117 against 113.5–114 GFLOP/s.
+    /// Layers alternated with 24-pixel strips in one process, 2 threads: 1.02–1.06× faster from 8 to
+    /// 2048 input channels (64→128 at 147×147 1.03, 32→64 at 112×112 1.06, 728→728 at 19×19 1.05,
+    /// 256→256 at 74×74 1.04, 2048→512 at 64×64 1.04).
     static let wideStrip = 48
-    /// Input channels (per group) from which the 48-pixel strips pay. Layers alternated with 24-pixel
-    /// strips in one process, 2 threads: 1.02–1.04 faster from 256 up to 2048 (Xception's 728→728 at
-    /// 19×19 1.03, 728→1024 1.04; ResNet's 512→128 at 64×64 1.03), even at 256→256 on 74×74; slower
-    /// below (64→128 at 147×147 0.93, 128→512 at 28×28 0.94, 192→192 at 37×37 0.99).
-    static let wideStripMinimumChannels = 256
 
     /// Pixels per strip of the strip split: 48 where the 8 × 48 tile applies (`wideStrip`: 32 vector
-    /// registers, stride 1 over whole rows, at least 256 input channels per group and one full
-    /// strip), else 24.
+    /// registers, stride 1 over whole rows, one full strip), else 24.
     static func pointwiseStripWidth(_ p: Plan) -> Int {
-        wide && pointwiseContiguous(p) && p.oh * p.ow >= wideStrip && p.cinG >= wideStripMinimumChannels
-            ? wideStrip : pointwiseTile
+        wide && pointwiseContiguous(p) && p.oh * p.ow >= wideStrip ? wideStrip : pointwiseTile
     }
 
     /// Whether output pixel i reads input pixel i (stride 1, rows as wide as the input's): a strip is
@@ -199,9 +194,9 @@ extension DirectConvolution {
                                 let px = (first + k) * width
                                 let add = sharedAddend.value.map { $0 + oc * plane + px }
                                 if width == wideStrip {
-                                    tile8x48(strips + k * p.cinG * wideStrip, count: p.cinG, plane: plane, w: w,
-                                             bias: bias + oc, blocks: pair ? 2 : 1, validInLast: validInLast,
-                                             relu: relu, addend: add, out: y + oc * plane + px)
+                                    wideTile(strips + k * p.cinG * wideStrip, count: p.cinG, plane: plane, w: w,
+                                             bias: bias + oc, pair: pair, validInLast: validInLast, relu: relu,
+                                             addend: add, out: y + oc * plane + px)
                                 } else {
                                     stripTile(PackedRows(strips + k * p.cinG * pointwiseTile), p: p, plane: plane, w: w,
                                               bias: bias + oc, pair: pair, validInLast: validInLast, relu: relu,

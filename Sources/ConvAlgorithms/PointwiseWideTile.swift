@@ -1,39 +1,81 @@
 /// The 1×1 path's tile for 48-pixel strips (`DirectConvolution.wideStrip`): 8 output channels × 48
 /// pixels in twenty-four 16-lane accumulators, for kernels compiled with AVX-512's 32 registers.
 extension DirectConvolution {
-    /// One or two consecutive blocks of 4 output channels (`blocks`) × 48 pixels: the first block's
+    /// One or two consecutive blocks of 4 output channels (`pair`) × 48 pixels of the strip at
+    /// `strip` (its row k, input channel k, the 48 floats at `strip + 48·k`): the first block's
     /// weights at `w`, the second's `count`·4 floats on; `validInLast` channels of the last block
-    /// stored. The strip's row k (its input channel k) is the 48 floats at `strip + 48·k`. Each
-    /// element's sum is the one `tile24` forms: its input channels in order from zero by fused
-    /// multiply-adds, then (sum + bias) + addend, then the ReLU. Never inlined, like `tile24`.
-    @inline(never)
-    static func tile8x48(_ strip: UnsafePointer<Float>, count: Int, plane: Int, w: UnsafePointer<Float>,
-                         bias: UnsafePointer<Float>, blocks: Int, validInLast: Int, relu: Bool,
+    /// stored. Each element's sum is the one `tile24` forms: its input channels in order from zero by
+    /// fused multiply-adds, then (sum + bias) + addend, then the ReLU.
+    @inline(__always)
+    static func wideTile(_ strip: UnsafePointer<Float>, count: Int, plane: Int, w: UnsafePointer<Float>,
+                         bias: UnsafePointer<Float>, pair: Bool, validInLast: Int, relu: Bool,
                          addend: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>) {
+        // One specialization per store, its tests out of the rows: with the addend and ReLU tested
+        // in each row's store, the compiler kept the row store out of line and spilled eighteen of
+        // the twenty-four accumulators around its calls (74 stack accesses per tile), 5–10% of a
+        // layer of 64 input channels.
+        switch (addend, relu, pair) {
+        case (nil, false, true): tile8x48(PlainStore.self, strip, count, plane, w, bias, validInLast, addend, out)
+        case (nil, true, true): tile8x48(ReLUStore.self, strip, count, plane, w, bias, validInLast, addend, out)
+        case (_, false, true): tile8x48(AddendStore.self, strip, count, plane, w, bias, validInLast, addend, out)
+        case (_, true, true): tile8x48(AddendReLUStore.self, strip, count, plane, w, bias, validInLast, addend, out)
+        case (nil, false, false): tile4x48(PlainStore.self, strip, count, plane, w, bias, validInLast, addend, out)
+        case (nil, true, false): tile4x48(ReLUStore.self, strip, count, plane, w, bias, validInLast, addend, out)
+        case (_, false, false): tile4x48(AddendStore.self, strip, count, plane, w, bias, validInLast, addend, out)
+        case (_, true, false): tile4x48(AddendReLUStore.self, strip, count, plane, w, bias, validInLast, addend, out)
+        }
+    }
+
+    /// Two blocks: twenty-four accumulators. Never inlined, like `tile24`.
+    @inline(never)
+    static func tile8x48<Store: WideStore>(_: Store.Type, _ strip: UnsafePointer<Float>, _ count: Int, _ plane: Int,
+                                           _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ validInLast: Int,
+                                           _ addend: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>) {
+        var a = Block48.zero, c = Block48.zero
+        var src = strip, wp = w, wq = w + count * channelBlock
+        for _ in 0..<count {
+            let (v0, v1, v2) = strip48(src)
+            a.accumulate(v0, v1, v2, wp)
+            c.accumulate(v0, v1, v2, wq)
+            src += wideStrip
+            wp += channelBlock
+            wq += channelBlock
+        }
+        a.store(Store.self, bias: bias, valid: channelBlock, plane: plane, addend: addend, out: out)
+        c.store(Store.self, bias: bias + channelBlock, valid: validInLast, plane: plane,
+                addend: addend.map { $0 + channelBlock * plane }, out: out + channelBlock * plane)
+        if Store.relu { reLURows(out, rows: channelBlock + validInLast, plane: plane) }
+    }
+
+    /// One block: twelve accumulators.
+    @inline(never)
+    static func tile4x48<Store: WideStore>(_: Store.Type, _ strip: UnsafePointer<Float>, _ count: Int, _ plane: Int,
+                                           _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ valid: Int,
+                                           _ addend: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>) {
         var a = Block48.zero
         var src = strip, wp = w
-        if blocks == 2 {
-            var c = Block48.zero
-            var wq = w + count * channelBlock
-            for _ in 0..<count {
-                let (v0, v1, v2) = strip48(src)
-                a.accumulate(v0, v1, v2, wp)
-                c.accumulate(v0, v1, v2, wq)
-                src += wideStrip
-                wp += channelBlock
-                wq += channelBlock
+        for _ in 0..<count {
+            let (v0, v1, v2) = strip48(src)
+            a.accumulate(v0, v1, v2, wp)
+            src += wideStrip
+            wp += channelBlock
+        }
+        a.store(Store.self, bias: bias, valid: valid, plane: plane, addend: addend, out: out)
+        if Store.relu { reLURows(out, rows: valid, plane: plane) }
+    }
+
+    /// max(y, 0) over the 48 floats of `rows` rows `plane` apart from `out`, NaN and −0 kept
+    /// (`ActivationKernels.relu`), just after the tile stored them: a second pass over lines still
+    /// in L1. With the ReLU in each row's store, the compiler kept the row store out of line and
+    /// spilled the accumulators around its calls.
+    @inline(never)
+    static func reLURows(_ out: UnsafeMutablePointer<Float>, rows: Int, plane: Int) {
+        for l in 0..<rows {
+            for j in stride(from: 0, to: wideStrip, by: 16) {
+                let p = UnsafeMutableRawPointer(out + l * plane + j)
+                let v = p.loadUnaligned(as: SIMD16<Float>.self)
+                p.storeBytes(of: v.replacing(with: 0, where: v .< 0), as: SIMD16<Float>.self)
             }
-            a.store(bias: bias, valid: channelBlock, plane: plane, relu: relu, addend: addend, out: out)
-            c.store(bias: bias + channelBlock, valid: validInLast, plane: plane, relu: relu,
-                    addend: addend.map { $0 + channelBlock * plane }, out: out + channelBlock * plane)
-        } else {
-            for _ in 0..<count {
-                let (v0, v1, v2) = strip48(src)
-                a.accumulate(v0, v1, v2, wp)
-                src += wideStrip
-                wp += channelBlock
-            }
-            a.store(bias: bias, valid: validInLast, plane: plane, relu: relu, addend: addend, out: out)
         }
     }
 
@@ -64,36 +106,39 @@ extension DirectConvolution {
             r3.0.addProduct(v0, b); r3.1.addProduct(v1, b); r3.2.addProduct(v2, b)
         }
 
-        /// The first `valid` rows to `out`, `plane` apart.
+        /// The first `valid` rows to `out`, `plane` apart, each as (sum + bias) + addend where `Store`
+        /// adds one (`storeRow24`'s order, so the same bits); the tile applies the ReLU after.
         @inline(__always)
-        func store(bias: UnsafePointer<Float>, valid: Int, plane: Int, relu: Bool, addend: UnsafePointer<Float>?,
-                   out: UnsafeMutablePointer<Float>) {
-            storeRow48(r0, bias: bias[0], to: out, addend: addend, relu: relu)
-            if valid > 1 { storeRow48(r1, bias: bias[1], to: out + plane, addend: addend.map { $0 + plane }, relu: relu) }
-            if valid > 2 { storeRow48(r2, bias: bias[2], to: out + 2 * plane, addend: addend.map { $0 + 2 * plane }, relu: relu) }
-            if valid > 3 { storeRow48(r3, bias: bias[3], to: out + 3 * plane, addend: addend.map { $0 + 3 * plane }, relu: relu) }
+        func store<Store: WideStore>(_: Store.Type, bias: UnsafePointer<Float>, valid: Int, plane: Int,
+                                     addend: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>) {
+            @inline(__always) func row(_ v: (V, V, V), _ l: Int) {
+                let b = V(repeating: bias[l])
+                var r0 = v.0 + b, r1 = v.1 + b, r2 = v.2 + b
+                if Store.addsAddend, let addend {
+                    let a = addend + l * plane
+                    r0 += UnsafeRawPointer(a).loadUnaligned(as: V.self)
+                    r1 += UnsafeRawPointer(a + 16).loadUnaligned(as: V.self)
+                    r2 += UnsafeRawPointer(a + 32).loadUnaligned(as: V.self)
+                }
+                let dst = out + l * plane
+                UnsafeMutableRawPointer(dst).storeBytes(of: r0, as: V.self)
+                UnsafeMutableRawPointer(dst + 16).storeBytes(of: r1, as: V.self)
+                UnsafeMutableRawPointer(dst + 32).storeBytes(of: r2, as: V.self)
+            }
+            row(r0, 0)
+            if valid > 1 { row(r1, 1) }
+            if valid > 2 { row(r2, 2) }
+            if valid > 3 { row(r3, 3) }
         }
-    }
-
-    /// One output channel's 48 pixels as (sum + bias) + addend, then the ReLU (`storeRow24`'s order).
-    @inline(__always)
-    static func storeRow48(_ v: (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>), bias: Float,
-                           to dst: UnsafeMutablePointer<Float>, addend: UnsafePointer<Float>?, relu: Bool) {
-        typealias V = SIMD16<Float>
-        let b = V(repeating: bias)
-        var r0 = v.0 + b, r1 = v.1 + b, r2 = v.2 + b
-        if let addend {
-            r0 += UnsafeRawPointer(addend).loadUnaligned(as: V.self)
-            r1 += UnsafeRawPointer(addend + 16).loadUnaligned(as: V.self)
-            r2 += UnsafeRawPointer(addend + 32).loadUnaligned(as: V.self)
-        }
-        if relu {
-            r0 = r0.replacing(with: 0, where: r0 .< 0)
-            r1 = r1.replacing(with: 0, where: r1 .< 0)
-            r2 = r2.replacing(with: 0, where: r2 .< 0)
-        }
-        UnsafeMutableRawPointer(dst).storeBytes(of: r0, as: V.self)
-        UnsafeMutableRawPointer(dst + 16).storeBytes(of: r1, as: V.self)
-        UnsafeMutableRawPointer(dst + 32).storeBytes(of: r2, as: V.self)
     }
 }
+
+/// What a wide tile's store does after adding the bias, fixed per specialization.
+protocol WideStore {
+    static var addsAddend: Bool { get }
+    static var relu: Bool { get }
+}
+enum PlainStore: WideStore { static var addsAddend: Bool { false }; static var relu: Bool { false } }
+enum ReLUStore: WideStore { static var addsAddend: Bool { false }; static var relu: Bool { true } }
+enum AddendStore: WideStore { static var addsAddend: Bool { true }; static var relu: Bool { false } }
+enum AddendReLUStore: WideStore { static var addsAddend: Bool { true }; static var relu: Bool { true } }

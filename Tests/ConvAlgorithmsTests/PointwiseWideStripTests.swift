@@ -2,18 +2,19 @@
 import ConvCore
 import Testing
 
-/// direct's 1×1 path in 48-pixel strips (`wideStrip`: AVX-512's registers, at least 256 input
-/// channels per group): every output element is exactly the sum of the scalar recurrence — input
-/// channels in order from zero by fused multiply-adds, then + bias, + addend, then the ReLU — with
-/// the plane's last pixels in every case: none (1×48), a tail (7×7 = 48 + 1), one 24-pixel strip
-/// (8×9 = 48 + 24), a strip and a tail (5×15 = 48 + 24 + 3; 19×19 = 7·48 + 24 + 1), and panels of
-/// several strips (3×100); two groups; output channels leaving a partial last block (22) and an
-/// odd block count (26 = 7 blocks); 1–3 threads.
+/// direct's 1×1 path in 48-pixel strips (`wideStrip`, where the kernels have AVX-512's registers):
+/// every output element is exactly the sum of the scalar recurrence — input channels in order from
+/// zero by fused multiply-adds, then + bias, + addend, then the ReLU — with the plane's last pixels
+/// in every case: none (1×48), a tail (7×7 = 48 + 1), one 24-pixel strip (8×9 = 48 + 24), a strip
+/// and a tail (5×15 = 48 + 24 + 3; 19×19 = 7·48 + 24 + 1), and panels of several strips (3×100);
+/// 256 input channels in one group and 24 in each of two; output channels leaving a partial last
+/// block (22) and an odd block count (26 = 7 blocks); 1–3 threads; each of the tile's four stores
+/// (plain, ReLU, addend, addend and ReLU).
 @Suite struct PointwiseWideStripTests {
     @Test(arguments: [(1, 48), (7, 7), (8, 9), (5, 15), (19, 19), (3, 100)])
     func exactSums(height: Int, width: Int) throws {
-        for (groups, cout) in [(1, 22), (2, 26)] {
-            let conv = try ConvDescriptor(groups: groups, inChannels: 256 * groups, outChannels: cout, inHeight: height,
+        for (groups, cinG, cout) in [(1, 256, 22), (2, 24, 26)] {
+            let conv = try ConvDescriptor(groups: groups, inChannels: cinG * groups, outChannels: cout, inHeight: height,
                                           inWidth: width, kernelHeight: 1, kernelWidth: 1, hasBias: true)
             let p = DirectConvolution.Plan(conv)
             #expect(DirectConvolution.pointwiseStripWidth(p) == (DirectConvolution.wide ? 48 : 24))
@@ -30,24 +31,32 @@ import Testing
                 let differing = zip(y.scalars, plain).filter { $0.bitPattern != $1.bitPattern }.count
                 #expect(differing == 0, "\(conv.caseLine), \(threads) threads: \(differing) of \(plain.count) differ")
             }
-            let fused = try #require(try DirectConvolution().prepare(conv, weights: w, bias: b, options: AlgorithmOptions(threads: 2))
-                as? any AddendFusing)
-            var y = Tensor(shape: conv.outputShape)
-            y.fill(.nan)
-            try fused.run(x, adding: addend, into: &y, relu: true)
-            let want = expected(conv, x, w, b, addend: addend, relu: true)
-            let differing = zip(y.scalars, want).filter { $0.bitPattern != $1.bitPattern }.count
-            #expect(differing == 0, "\(conv.caseLine), addend and ReLU: \(differing) of \(want.count) differ")
-            #expect(want.contains(0) && want.contains { $0 > 0 })
+            let prepared = try DirectConvolution().prepare(conv, weights: w, bias: b, options: AlgorithmOptions(threads: 2))
+            let fused = try #require(prepared as? any AddendFusing)
+            for (adds, relu) in [(false, true), (true, false), (true, true)] {
+                var y = Tensor(shape: conv.outputShape)
+                y.fill(.nan)
+                if adds {
+                    try fused.run(x, adding: addend, into: &y, relu: relu)
+                } else {
+                    try prepared.run(x, into: &y, relu: relu, threads: 2)
+                }
+                let want = expected(conv, x, w, b, addend: adds ? addend : nil, relu: relu)
+                let differing = zip(y.scalars, want).filter { $0.bitPattern != $1.bitPattern }.count
+                #expect(differing == 0, "\(conv.caseLine), addend \(adds), ReLU \(relu): \(differing) of \(want.count) differ")
+            }
+            #expect(plain.contains { $0 < 0 } && plain.contains { $0 > 0 })
         }
     }
 
-    /// Fewer than 256 input channels per group, a plane of less than one strip, or a stride keep
-    /// 24-pixel strips.
+    /// A plane of less than one strip, a stride, or output rows narrower than the input's (the end
+    /// padding −1) keep 24-pixel strips.
     @Test func narrowStripsElsewhere() throws {
-        for (cin, height, width, stride) in [(255, 19, 19, 1), (256, 6, 7, 1), (256, 37, 37, 2)] {
-            let conv = try ConvDescriptor(inChannels: cin, outChannels: 8, inHeight: height, inWidth: width,
-                                          kernelHeight: 1, kernelWidth: 1, strideHeight: stride, strideWidth: stride)
+        for (height, width, stride, endPad) in [(6, 7, 1, 0), (37, 37, 2, 0), (20, 21, 1, -1)] {
+            let conv = try ConvDescriptor(inChannels: 16, outChannels: 8, inHeight: height, inWidth: width,
+                                          kernelHeight: 1, kernelWidth: 1, strideHeight: stride, strideWidth: stride,
+                                          padBottom: endPad, padRight: endPad)
+            #expect(DirectConvolution.runsAsPointwise(conv))
             #expect(DirectConvolution.pointwiseStripWidth(DirectConvolution.Plan(conv)) == 24, "\(conv.caseLine)")
         }
     }
