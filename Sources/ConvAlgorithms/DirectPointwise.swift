@@ -433,12 +433,13 @@ extension DirectConvolution {
          UnsafeRawPointer(src + 16).loadUnaligned(as: SIMD8<Float>.self))
     }
 
-    /// The accumulators of one block of 4 output channels × 24 pixels (`tile24`, `tile8x24`).
-    struct Block24 {
-        typealias V = SIMD8<Float>
+    /// The accumulators of one block of 4 output channels × three vectors of pixels: 24 pixels in
+    /// 8-lane vectors (`Block24`: `tile24`, `tile8x24`), 48 in 16-lane ones (`Block48`: `tile8x48`).
+    /// Each tile's stores are its own (extensions for each vector type).
+    struct FourRowBlock<V: SIMD> where V.Scalar == Float {
         var r0: (V, V, V), r1: (V, V, V), r2: (V, V, V), r3: (V, V, V)
 
-        static var zero: Block24 { Block24(r0: (V(), V(), V()), r1: (V(), V(), V()), r2: (V(), V(), V()), r3: (V(), V(), V())) }
+        static var zero: FourRowBlock { FourRowBlock(r0: (V(), V(), V()), r1: (V(), V(), V()), r2: (V(), V(), V()), r3: (V(), V(), V())) }
 
         /// Row l += w[l] · (v0, v1, v2): one input channel's weights for the block's 4 channels.
         @inline(__always)
@@ -452,17 +453,24 @@ extension DirectConvolution {
             b = V(repeating: w[3])
             r3.0.addProduct(v0, b); r3.1.addProduct(v1, b); r3.2.addProduct(v2, b)
         }
-
-        /// The first `valid` rows to `out`, `plane` apart (`storeRow24`).
-        @inline(__always)
-        func store(bias: UnsafePointer<Float>, valid: Int, plane: Int, relu: Bool, addend: UnsafePointer<Float>?,
-                   out: UnsafeMutablePointer<Float>) {
-            storeRow24(r0.0, r0.1, r0.2, bias: bias[0], to: out, addend: addend, relu: relu)
-            if valid > 1 { storeRow24(r1.0, r1.1, r1.2, bias: bias[1], to: out + plane, addend: addend.map { $0 + plane }, relu: relu) }
-            if valid > 2 { storeRow24(r2.0, r2.1, r2.2, bias: bias[2], to: out + 2 * plane, addend: addend.map { $0 + 2 * plane }, relu: relu) }
-            if valid > 3 { storeRow24(r3.0, r3.1, r3.2, bias: bias[3], to: out + 3 * plane, addend: addend.map { $0 + 3 * plane }, relu: relu) }
-        }
     }
+
+    typealias Block24 = FourRowBlock<SIMD8<Float>>
+}
+
+extension DirectConvolution.FourRowBlock where V == SIMD8<Float> {
+    /// The first `valid` rows to `out`, `plane` apart (`storeRow24`).
+    @inline(__always)
+    func store(bias: UnsafePointer<Float>, valid: Int, plane: Int, relu: Bool, addend: UnsafePointer<Float>?,
+               out: UnsafeMutablePointer<Float>) {
+        DirectConvolution.storeRow24(r0.0, r0.1, r0.2, bias: bias[0], to: out, addend: addend, relu: relu)
+        if valid > 1 { DirectConvolution.storeRow24(r1.0, r1.1, r1.2, bias: bias[1], to: out + plane, addend: addend.map { $0 + plane }, relu: relu) }
+        if valid > 2 { DirectConvolution.storeRow24(r2.0, r2.1, r2.2, bias: bias[2], to: out + 2 * plane, addend: addend.map { $0 + 2 * plane }, relu: relu) }
+        if valid > 3 { DirectConvolution.storeRow24(r3.0, r3.1, r3.2, bias: bias[3], to: out + 3 * plane, addend: addend.map { $0 + 3 * plane }, relu: relu) }
+    }
+}
+
+extension DirectConvolution {
 
     /// Stores one output channel's 24 pixels as (sum + bias) + addend, then the ReLU: the order of
     /// the separate passes, so the same bits.

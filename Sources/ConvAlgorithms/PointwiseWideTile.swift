@@ -86,50 +86,33 @@ extension DirectConvolution {
          UnsafeRawPointer(src + 32).loadUnaligned(as: SIMD16<Float>.self))
     }
 
-    /// The accumulators of one block of 4 output channels × 48 pixels.
-    struct Block48 {
-        typealias V = SIMD16<Float>
-        var r0: (V, V, V), r1: (V, V, V), r2: (V, V, V), r3: (V, V, V)
+    typealias Block48 = FourRowBlock<SIMD16<Float>>
+}
 
-        static var zero: Block48 { Block48(r0: (V(), V(), V()), r1: (V(), V(), V()), r2: (V(), V(), V()), r3: (V(), V(), V())) }
-
-        /// Row l += w[l] · (v0, v1, v2): one input channel's weights for the block's 4 channels.
-        @inline(__always)
-        mutating func accumulate(_ v0: V, _ v1: V, _ v2: V, _ w: UnsafePointer<Float>) {
-            var b = V(repeating: w[0])
-            r0.0.addProduct(v0, b); r0.1.addProduct(v1, b); r0.2.addProduct(v2, b)
-            b = V(repeating: w[1])
-            r1.0.addProduct(v0, b); r1.1.addProduct(v1, b); r1.2.addProduct(v2, b)
-            b = V(repeating: w[2])
-            r2.0.addProduct(v0, b); r2.1.addProduct(v1, b); r2.2.addProduct(v2, b)
-            b = V(repeating: w[3])
-            r3.0.addProduct(v0, b); r3.1.addProduct(v1, b); r3.2.addProduct(v2, b)
-        }
-
-        /// The first `valid` rows to `out`, `plane` apart, each as (sum + bias) + addend where `Store`
-        /// adds one (`storeRow24`'s order, so the same bits); the tile applies the ReLU after.
-        @inline(__always)
-        func store<Store: WideStore>(_: Store.Type, bias: UnsafePointer<Float>, valid: Int, plane: Int,
-                                     addend: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>) {
-            @inline(__always) func row(_ v: (V, V, V), _ l: Int) {
-                let b = V(repeating: bias[l])
-                var r0 = v.0 + b, r1 = v.1 + b, r2 = v.2 + b
-                if Store.addsAddend, let addend {
-                    let a = addend + l * plane
-                    r0 += UnsafeRawPointer(a).loadUnaligned(as: V.self)
-                    r1 += UnsafeRawPointer(a + 16).loadUnaligned(as: V.self)
-                    r2 += UnsafeRawPointer(a + 32).loadUnaligned(as: V.self)
-                }
-                let dst = out + l * plane
-                UnsafeMutableRawPointer(dst).storeBytes(of: r0, as: V.self)
-                UnsafeMutableRawPointer(dst + 16).storeBytes(of: r1, as: V.self)
-                UnsafeMutableRawPointer(dst + 32).storeBytes(of: r2, as: V.self)
+extension DirectConvolution.FourRowBlock where V == SIMD16<Float> {
+    /// The first `valid` rows to `out`, `plane` apart, each as (sum + bias) + addend where `Store`
+    /// adds one (`storeRow24`'s order, so the same bits); the tile applies the ReLU after.
+    @inline(__always)
+    func store<Store: WideStore>(_: Store.Type, bias: UnsafePointer<Float>, valid: Int, plane: Int,
+                                 addend: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>) {
+        @inline(__always) func row(_ v: (V, V, V), _ l: Int) {
+            let b = V(repeating: bias[l])
+            var r0 = v.0 + b, r1 = v.1 + b, r2 = v.2 + b
+            if Store.addsAddend, let addend {
+                let a = addend + l * plane
+                r0 += UnsafeRawPointer(a).loadUnaligned(as: V.self)
+                r1 += UnsafeRawPointer(a + 16).loadUnaligned(as: V.self)
+                r2 += UnsafeRawPointer(a + 32).loadUnaligned(as: V.self)
             }
-            row(r0, 0)
-            if valid > 1 { row(r1, 1) }
-            if valid > 2 { row(r2, 2) }
-            if valid > 3 { row(r3, 3) }
+            let dst = out + l * plane
+            UnsafeMutableRawPointer(dst).storeBytes(of: r0, as: V.self)
+            UnsafeMutableRawPointer(dst + 16).storeBytes(of: r1, as: V.self)
+            UnsafeMutableRawPointer(dst + 32).storeBytes(of: r2, as: V.self)
         }
+        row(r0, 0)
+        if valid > 1 { row(r1, 1) }
+        if valid > 2 { row(r2, 2) }
+        if valid > 3 { row(r3, 3) }
     }
 }
 
