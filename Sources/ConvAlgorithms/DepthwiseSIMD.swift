@@ -98,7 +98,11 @@ public struct DepthwiseSIMD: ConvolutionAlgorithm {
                                         let oc = ic * m + j
                                         let out = y + (n * c.outChannels + oc) * p.oh * p.ow
                                         if dense3x3 {
-                                            DepthwiseSIMD.plane3x3(p, buffer: plane, w: w + oc * 9, bias: b[oc], y: out)
+                                            if DepthwiseSIMD.widensRows(p) {
+                                                DepthwiseSIMD.plane3x3Wide(p, buffer: plane, w: w + oc * 9, bias: b[oc], y: out)
+                                            } else {
+                                                DepthwiseSIMD.plane3x3(p, buffer: plane, w: w + oc * 9, bias: b[oc], y: out)
+                                            }
                                         } else {
                                             DepthwiseSIMD.plane(p, buffer: plane, w: w + oc * p.kh * p.kw, bias: b[oc], y: out)
                                         }
@@ -152,7 +156,8 @@ public struct DepthwiseSIMD: ConvolutionAlgorithm {
     /// whose width is not a multiple of 8 ends with a vector that overlaps the one before it: it
     /// recomputes a few outputs, and saves the partial store's branches (Xception's 19- and
     /// 10-wide maps are a third tail). Rows of pure padding are zero in the buffer and computed
-    /// like the others: cheaper than testing for them.
+    /// like the others: cheaper than testing for them. Rows of 32 and more take `plane3x3Wide`
+    /// where AVX-512's registers hold it (`widensRows`).
     @inline(never)
     static func plane3x3(_ p: DirectConvolution.Plan, buffer: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: Float,
                          y: UnsafeMutablePointer<Float>) {
