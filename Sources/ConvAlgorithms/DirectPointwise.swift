@@ -52,6 +52,20 @@ extension DirectConvolution {
     /// every tile cost 1–3% on the other layers.
     static let pointwisePrefetchDistance = 1024
 
+    /// Input per group above which the strip split prefetches the next panel's input while it
+    /// computes the current one (`NextPanelPrefetch`): the packing is a pass of its own, and from
+    /// beyond the caches its loads waited with nothing to overlap them. Layers alternated with
+    /// the build before in one process, 2 threads: 64→128 and 128→128 at 147×147 1.05× and 1.04×,
+    /// 128→256 and 256→256 at 74×74 1.01×, 256→728 at 37×37 (1.4 MB, below) 1.00×; in whole
+    /// Xception passes block 2's 1×1 layers 3–4% faster, block 3's second 2%. Xception's middle
+    /// flow (1 MB at 19×19, from L2) lost 0.5–1% with it.
+    static let pointwisePrefetchInputBytes = 2 << 20
+
+    /// Whether the strip split prefetches the next panel's input (`pointwisePrefetchInputBytes`).
+    static func pointwisePrefetchesPanels(_ p: Plan) -> Bool {
+        pointwiseContiguous(p) && p.cinG * p.ih * p.iw * MemoryLayout<Float>.size > pointwisePrefetchInputBytes
+    }
+
     /// Scratch floats per worker: one panel of packed strips (at least one 48-pixel strip where the
     /// kernels have 32 registers, `wideStrip`).
     static func pointwiseScratch(_ p: Plan) -> Int { max(pointwisePanel(p), wide ? 2 : 1) * p.cinG * pointwiseTile }
@@ -155,6 +169,7 @@ extension DirectConvolution {
         let panelLimit = max(1, pointwisePanel(p) * pointwiseTile / width)
         let panelsPerGroup = (fullTiles + panelLimit - 1) / panelLimit
         let panels = p.groups * panelsPerGroup
+        let prefetching = pointwisePrefetchesPanels(p)
         let step = wide ? 2 : 1
         let pairs = (p.channelBlocks + step - 1) / step
         let parts = min(pairs, max(1, (16 * max(1, threads) + panels - 1) / panels))
@@ -184,6 +199,13 @@ extension DirectConvolution {
                             packed = panel
                         }
                         let lo = step * (pairs * part / parts), hi = min(p.channelBlocks, step * (pairs * (part + 1) / parts))
+                        let nextFirst = first + count
+                        var prefetch = prefetching && nextFirst < fullTiles
+                            ? NextPanelPrefetch(p, xg: x + g * p.cinG * inPlane, px: nextFirst * width,
+                                                pixels: min(panelLimit, fullTiles - nextFirst) * width,
+                                                rows: (p.cinG * part / parts)..<(p.cinG * (part + 1) / parts),
+                                                tiles: (hi - lo + step - 1) / step * count)
+                            : nil
                         // Each block's (or pair's) weights serve every strip of the panel in turn.
                         for block in stride(from: lo, to: hi, by: step) {
                             let oc = g * p.coutG + block * channelBlock
@@ -191,6 +213,7 @@ extension DirectConvolution {
                             let pair = block + 1 < hi && step == 2
                             let validInLast = min(channelBlock, p.coutG - (pair ? block + 1 : block) * channelBlock)
                             for k in 0..<count {
+                                prefetch?.beforeTile()
                                 let px = (first + k) * width
                                 let add = sharedAddend.value.map { $0 + oc * plane + px }
                                 if width == wideStrip {
@@ -673,4 +696,39 @@ struct OffsetRows: TileRows {
     let base: UnsafePointer<Float>
     let offsets: UnsafePointer<Int>
     @inline(__always) func row(_ k: Int) -> UnsafePointer<Float> { base + offsets[k] }
+}
+
+/// The input rows of the panel after the current one, `rows` (a work item's share of the group's
+/// input channels) of `pixels` floats each from pixel `px` on, prefetched a few rows before each
+/// of the item's `tiles` tiles, so that packing that panel finds them in the cache.
+struct NextPanelPrefetch {
+    private var row: Int
+    private let end: Int
+    private let perTile: Int
+    private let start: UnsafeRawPointer
+    private let rowBytes: Int
+    private let lineBytes: Int
+
+    init(_ p: DirectConvolution.Plan, xg: UnsafePointer<Float>, px: Int, pixels: Int, rows: Range<Int>, tiles: Int) {
+        row = rows.lowerBound
+        end = rows.upperBound
+        perTile = (rows.count + max(1, tiles) - 1) / max(1, tiles)
+        start = UnsafeRawPointer(xg + px)
+        rowBytes = p.ih * p.iw * MemoryLayout<Float>.size
+        lineBytes = pixels * MemoryLayout<Float>.size
+    }
+
+    @inline(__always)
+    mutating func beforeTile() {
+        let stop = min(end, row + perTile)
+        while row < stop {
+            let line = start + row * rowBytes
+            var b = 0
+            while b < lineBytes {
+                convbench_prefetch(line + b)
+                b += 64
+            }
+            row += 1
+        }
+    }
 }

@@ -49,6 +49,40 @@ import Testing
         }
     }
 
+    /// Groups of more than 2 MB of input prefetch the next panel's input as they go
+    /// (`pointwisePrefetchesPanels`: Xception's 147×147 and 74×74 layers, not its 37×37 and 19×19
+    /// ones); the sums stay exact, for one and two groups and 1–3 threads.
+    @Test func prefetchingPanels() throws {
+        func plan(_ cin: Int, _ side: Int, stride: Int = 1, groups: Int = 1) throws -> DirectConvolution.Plan {
+            DirectConvolution.Plan(try ConvDescriptor(groups: groups, inChannels: cin, outChannels: 8 * groups, inHeight: side,
+                                                      inWidth: side, kernelHeight: 1, kernelWidth: 1,
+                                                      strideHeight: stride, strideWidth: stride))
+        }
+        #expect(try DirectConvolution.pointwisePrefetchesPanels(plan(64, 147)))
+        #expect(try DirectConvolution.pointwisePrefetchesPanels(plan(128, 74)))
+        #expect(try !DirectConvolution.pointwisePrefetchesPanels(plan(256, 37)))
+        #expect(try !DirectConvolution.pointwisePrefetchesPanels(plan(728, 19)))
+        #expect(try !DirectConvolution.pointwisePrefetchesPanels(plan(64, 147, stride: 2)))
+        #expect(try !DirectConvolution.pointwisePrefetchesPanels(plan(64, 147, groups: 4)))
+        for groups in [1, 2] {
+            let conv = try ConvDescriptor(groups: groups, inChannels: 25 * groups, outChannels: 10 * groups, inHeight: 147,
+                                          inWidth: 147, kernelHeight: 1, kernelWidth: 1, hasBias: true)
+            #expect(DirectConvolution.pointwisePrefetchesPanels(DirectConvolution.Plan(conv)))
+            let x = Tensor.random(shape: conv.inputShape, .normal(mean: 0, std: 1), seed: 11)
+            let w = Tensor.random(shape: conv.weightShape, .normal(mean: 0, std: 0.1), seed: 12)
+            let b = Tensor.random(shape: conv.biasShape, .normal(mean: 0, std: 1), seed: 13)
+            let want = expected(conv, x, w, b, addend: nil, relu: false)
+            for threads in 1...3 {
+                let prepared = try DirectConvolution().prepare(conv, weights: w, bias: b, options: AlgorithmOptions(threads: threads))
+                var y = Tensor(shape: conv.outputShape)
+                y.fill(.nan)
+                try prepared.run(x, into: &y)
+                let differing = zip(y.scalars, want).filter { $0.bitPattern != $1.bitPattern }.count
+                #expect(differing == 0, "\(conv.caseLine), \(threads) threads: \(differing) of \(want.count) differ")
+            }
+        }
+    }
+
     /// A plane of less than one strip, a stride, or output rows narrower than the input's (the end
     /// padding −1) keep 24-pixel strips.
     @Test func narrowStripsElsewhere() throws {
