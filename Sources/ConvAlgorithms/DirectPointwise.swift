@@ -53,17 +53,25 @@ extension DirectConvolution {
     static let pointwisePrefetchDistance = 1024
 
     /// Input per group above which the strip split prefetches the next panel's input while it
-    /// computes the current one (`NextPanelPrefetch`): the packing is a pass of its own, and from
+    /// computes the current one (`NextPanelPrefetch`), for groups of up to
+    /// `pointwisePrefetchMaxChannels` input channels: the packing is a pass of its own, and from
     /// beyond the caches its loads waited with nothing to overlap them. Layers alternated with
     /// the build before in one process, 2 threads: 64→128 and 128→128 at 147×147 1.05× and 1.04×,
-    /// 128→256 and 256→256 at 74×74 1.01×, 256→728 at 37×37 (1.4 MB, below) 1.00×; in whole
-    /// Xception passes block 2's 1×1 layers 3–4% faster, block 3's second 2%. Xception's middle
-    /// flow (1 MB at 19×19, from L2) lost 0.5–1% with it.
+    /// 128→256 and 256→256 at 74×74 1.01×, 64→256, 256→64 and 256→128 at 128×128 (DeepLab's
+    /// ResNet) 1.03×, 1.02×, 1.01×; 256→728 at 37×37 (1.4 MB, below) 1.00×. In whole Xception
+    /// passes block 2's 1×1 layers 3–4% faster, block 3's second 2%. Xception's middle flow
+    /// (1 MB at 19×19, from L2) lost 0.5–1% with it.
     static let pointwisePrefetchInputBytes = 2 << 20
+
+    /// With more input channels a panel's packing is a smaller part of its work, and the next
+    /// panel's rows crowd the current one in L2: at 64×64, 1024→256 and 2048→512 ran 0.996× and
+    /// 0.985×, 512→2048 0.994× with the prefetch.
+    static let pointwisePrefetchMaxChannels = 256
 
     /// Whether the strip split prefetches the next panel's input (`pointwisePrefetchInputBytes`).
     static func pointwisePrefetchesPanels(_ p: Plan) -> Bool {
-        pointwiseContiguous(p) && p.cinG * p.ih * p.iw * MemoryLayout<Float>.size > pointwisePrefetchInputBytes
+        pointwiseContiguous(p) && p.cinG <= pointwisePrefetchMaxChannels
+            && p.cinG * p.ih * p.iw * MemoryLayout<Float>.size > pointwisePrefetchInputBytes
     }
 
     /// Scratch floats per worker: one panel of packed strips (at least one 48-pixel strip where the

@@ -49,9 +49,10 @@ import Testing
         }
     }
 
-    /// Groups of more than 2 MB of input prefetch the next panel's input as they go
-    /// (`pointwisePrefetchesPanels`: Xception's 147×147 and 74×74 layers, not its 37×37 and 19×19
-    /// ones); the sums stay exact, for one and two groups and 1–3 threads.
+    /// Groups of more than 2 MB of input and at most 256 channels prefetch the next panel's input
+    /// as they go (`pointwisePrefetchesPanels`: Xception's 147×147 and 74×74 layers, not its
+    /// 37×37 and 19×19 ones, nor 1024 channels at 64×64); the sums stay exact, for one and two
+    /// groups and 1–3 threads.
     @Test func prefetchingPanels() throws {
         func plan(_ cin: Int, _ side: Int, stride: Int = 1, groups: Int = 1) throws -> DirectConvolution.Plan {
             DirectConvolution.Plan(try ConvDescriptor(groups: groups, inChannels: cin, outChannels: 8 * groups, inHeight: side,
@@ -62,6 +63,8 @@ import Testing
         #expect(try DirectConvolution.pointwisePrefetchesPanels(plan(128, 74)))
         #expect(try !DirectConvolution.pointwisePrefetchesPanels(plan(256, 37)))
         #expect(try !DirectConvolution.pointwisePrefetchesPanels(plan(728, 19)))
+        #expect(try !DirectConvolution.pointwisePrefetchesPanels(plan(1024, 64)))
+        #expect(try DirectConvolution.pointwisePrefetchesPanels(plan(256, 128)))
         #expect(try !DirectConvolution.pointwisePrefetchesPanels(plan(64, 147, stride: 2)))
         #expect(try !DirectConvolution.pointwisePrefetchesPanels(plan(64, 147, groups: 4)))
         for groups in [1, 2] {
