@@ -713,28 +713,30 @@ struct NextPanelPrefetch {
     private var row: Int
     private let end: Int
     private let perTile: Int
+    /// Where the panel starts in input channel 0, how far apart the channels' planes are, and
+    /// how many bytes of each plane the panel takes.
     private let start: UnsafeRawPointer
-    private let rowBytes: Int
-    private let lineBytes: Int
+    private let planeBytes: Int
+    private let panelBytes: Int
 
     init(_ p: DirectConvolution.Plan, xg: UnsafePointer<Float>, px: Int, pixels: Int, rows: Range<Int>, tiles: Int) {
         row = rows.lowerBound
         end = rows.upperBound
         perTile = (rows.count + max(1, tiles) - 1) / max(1, tiles)
         start = UnsafeRawPointer(xg + px)
-        rowBytes = p.ih * p.iw * MemoryLayout<Float>.size
-        lineBytes = pixels * MemoryLayout<Float>.size
+        planeBytes = p.ih * p.iw * MemoryLayout<Float>.size
+        panelBytes = pixels * MemoryLayout<Float>.size
     }
 
     @inline(__always)
     mutating func beforeTile() {
         let stop = min(end, row + perTile)
         while row < stop {
-            let line = start + row * rowBytes
-            var b = 0
-            while b < lineBytes {
-                convbench_prefetch(line + b)
-                b += 64
+            let first = start + row * planeBytes
+            var offset = 0
+            while offset < panelBytes {
+                convbench_prefetch(first + offset)
+                offset += 64
             }
             row += 1
         }
