@@ -32,21 +32,11 @@ extension DepthwiseSIMD {
         @inline(__always) func put(_ v: V, _ out: UnsafeMutablePointer<Float>) {
             UnsafeMutableRawPointer(out).storeBytes(of: v, as: V.self)
         }
-        /// Columns x, x + 16, … of a row of `ow` ≥ 16, the last one at ow − 16.
-        @inline(__always) func columns(_ body: (Int) -> Void) {
-            let last = ow - 16
-            var x = 0
-            while true {
-                body(x)
-                if x == last { break }
-                x = min(x + 16, last)
-            }
-        }
         var oy = 0
         while oy + 4 <= p.oh {
             let r0 = buffer + oy * wq, r1 = r0 + wq, r2 = r1 + wq, r3 = r2 + wq, r4 = r3 + wq, r5 = r4 + wq
             let out = y + oy * ow
-            columns { x in
+            SIMDTail.forEachOverlappingVector(count: ow, width: 16) { x in
                 var a = start, b = start, c = start, d = start
                 var v = at(r0, x); a.addProduct(v, k0)
                 v = at(r0, x + 1); a.addProduct(v, k1)
@@ -73,7 +63,7 @@ extension DepthwiseSIMD {
         while oy < p.oh {
             let r0 = buffer + oy * wq, r1 = r0 + wq, r2 = r1 + wq
             let out = y + oy * ow
-            columns { x in
+            SIMDTail.forEachOverlappingVector(count: ow, width: 16) { x in
                 var a = start
                 a.addProduct(at(r0, x), k0); a.addProduct(at(r0, x + 1), k1); a.addProduct(at(r0, x + 2), k2)
                 a.addProduct(at(r1, x), k3); a.addProduct(at(r1, x + 1), k4); a.addProduct(at(r1, x + 2), k5)

@@ -2,18 +2,18 @@
 /// moves (8, 4, then single lanes). Lane-by-lane indexing with a run-time index goes through a
 /// generic path, and a byte copy becomes a libc call per row; these stay in registers.
 enum SIMDTail {
-    /// Calls `body(x)` for x = 0, 8, 16, … and, when `count` is not a multiple of 8, last for
-    /// count − 8 (overlapping the vector before): every column of a row of `count` ≥ 8 is covered
-    /// by whole 8-lane vectors, with no partial store. For results that are the same when
-    /// computed twice (a recomputed output, a max).
+    /// Calls `body(x)` for x = 0, w, 2w, … (w = `width`, 8 unless given) and, when `count` is not
+    /// a multiple of w, last for count − w (overlapping the vector before): every column of a row
+    /// of `count` ≥ w is covered by whole w-lane vectors, with no partial store. For results that
+    /// are the same when computed twice (a recomputed output, a max).
     @inline(__always)
-    static func forEachOverlappingVector(count: Int, _ body: (Int) -> Void) {
-        let last = count - 8
+    static func forEachOverlappingVector(count: Int, width: Int = 8, _ body: (Int) -> Void) {
+        let last = count - width
         var x = 0
         while true {
             body(x)
             if x == last { break }
-            x = min(x + 8, last)
+            x = min(x + width, last)
         }
     }
 

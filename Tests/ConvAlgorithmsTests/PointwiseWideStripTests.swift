@@ -23,14 +23,7 @@ import Testing
             let b = Tensor.random(shape: conv.biasShape, .normal(mean: 0, std: 1), seed: 8)
             let addend = Tensor.random(shape: conv.outputShape, .normal(mean: 0, std: 1), seed: 9)
             let plain = expected(conv, x, w, b, addend: nil, relu: false)
-            for threads in 1...3 {
-                let prepared = try DirectConvolution().prepare(conv, weights: w, bias: b, options: AlgorithmOptions(threads: threads))
-                var y = Tensor(shape: conv.outputShape)
-                y.fill(.nan)
-                try prepared.run(x, into: &y)
-                let differing = zip(y.scalars, plain).filter { $0.bitPattern != $1.bitPattern }.count
-                #expect(differing == 0, "\(conv.caseLine), \(threads) threads: \(differing) of \(plain.count) differ")
-            }
+            try expectPlainRuns(conv, x, w, b, give: plain)
             let prepared = try DirectConvolution().prepare(conv, weights: w, bias: b, options: AlgorithmOptions(threads: 2))
             let fused = try #require(prepared as? any AddendFusing)
             for (adds, relu) in [(false, true), (true, false), (true, true)] {
@@ -74,15 +67,7 @@ import Testing
             let x = Tensor.random(shape: conv.inputShape, .normal(mean: 0, std: 1), seed: 11)
             let w = Tensor.random(shape: conv.weightShape, .normal(mean: 0, std: 0.1), seed: 12)
             let b = Tensor.random(shape: conv.biasShape, .normal(mean: 0, std: 1), seed: 13)
-            let want = expected(conv, x, w, b, addend: nil, relu: false)
-            for threads in 1...3 {
-                let prepared = try DirectConvolution().prepare(conv, weights: w, bias: b, options: AlgorithmOptions(threads: threads))
-                var y = Tensor(shape: conv.outputShape)
-                y.fill(.nan)
-                try prepared.run(x, into: &y)
-                let differing = zip(y.scalars, want).filter { $0.bitPattern != $1.bitPattern }.count
-                #expect(differing == 0, "\(conv.caseLine), \(threads) threads: \(differing) of \(want.count) differ")
-            }
+            try expectPlainRuns(conv, x, w, b, give: expected(conv, x, w, b, addend: nil, relu: false))
         }
     }
 
@@ -95,6 +80,18 @@ import Testing
                                           padBottom: endPad, padRight: endPad)
             #expect(DirectConvolution.runsAsPointwise(conv))
             #expect(DirectConvolution.pointwiseStripWidth(DirectConvolution.Plan(conv)) == 24, "\(conv.caseLine)")
+        }
+    }
+
+    /// direct's plain run (no addend, no ReLU) with 1–3 threads gives exactly `want`, bit for bit.
+    func expectPlainRuns(_ conv: ConvDescriptor, _ x: Tensor, _ w: Tensor, _ b: Tensor, give want: [Float]) throws {
+        for threads in 1...3 {
+            let prepared = try DirectConvolution().prepare(conv, weights: w, bias: b, options: AlgorithmOptions(threads: threads))
+            var y = Tensor(shape: conv.outputShape)
+            y.fill(.nan)
+            try prepared.run(x, into: &y)
+            let differing = zip(y.scalars, want).filter { $0.bitPattern != $1.bitPattern }.count
+            #expect(differing == 0, "\(conv.caseLine), \(threads) threads: \(differing) of \(want.count) differ")
         }
     }
 
