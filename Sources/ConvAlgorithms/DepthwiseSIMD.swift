@@ -78,6 +78,7 @@ public struct DepthwiseSIMD: ConvolutionAlgorithm {
                             let items = c.batch * c.inChannels
                             // Each worker's planes a few at a time; a helper that has not started is not waited for.
                             let chunk = max(1, items / (4 * max(1, threads)))
+                            let prefetchingOutput = DepthwiseSIMD.prefetchesOutputRows(p)
                             let run: (Int, ClaimedChunks) -> Void = { worker, chunks in
                                 let (x, w, y, b, s) = shared.value
                                 let plane = s + worker * p.bufferCount
@@ -99,7 +100,8 @@ public struct DepthwiseSIMD: ConvolutionAlgorithm {
                                         let out = y + (n * c.outChannels + oc) * p.oh * p.ow
                                         if dense3x3 {
                                             if DepthwiseSIMD.widensRows(p) {
-                                                DepthwiseSIMD.plane3x3Wide(p, buffer: plane, w: w + oc * 9, bias: b[oc], y: out)
+                                                DepthwiseSIMD.plane3x3Wide(p, buffer: plane, w: w + oc * 9, bias: b[oc], y: out,
+                                                                           prefetchingOutput: prefetchingOutput)
                                             } else {
                                                 DepthwiseSIMD.plane3x3(p, buffer: plane, w: w + oc * 9, bias: b[oc], y: out)
                                             }

@@ -1,3 +1,5 @@
+import CCompilerBuiltins
+
 /// The 3×3 stride-1 depthwise kernel for wide rows (`DepthwiseSIMD.plane3x3Wide`).
 extension DepthwiseSIMD {
     /// Output rows at least this wide take `plane3x3Wide` where the kernels have 32 vector
@@ -5,6 +7,20 @@ extension DepthwiseSIMD {
     /// vectors (24 lanes) but two 16-lane ones (32). At 37 (Xception's block 4) the wide kernel
     /// still gained 1–2%.
     static let wideRowWidth = 32
+
+    /// Output planes of at least this many bytes (Xception's 147×147) have `plane3x3Wide` ask for
+    /// the output rows two steps ahead in the state a store needs (PREFETCHW). Such a layer's
+    /// output (5.5 and 11 MB) goes to memory the pass has not touched since the one before, and
+    /// each store to a line not in the caches waited for it to be read. Alternated in one process,
+    /// 2 threads, from cold caches: 64 and 128 planes at 147×147 0.898 and 0.895 of the time; in
+    /// whole passes block 2's depthwise layers 0.437 and 0.878 ms instead of 0.479 and 0.945. At
+    /// 74×74 the pass's outputs were still in L3 and the prefetches cost (0.197 against 0.164 ms).
+    static let prefetchedOutputPlaneBytes = 64 << 10
+
+    /// Whether `plane3x3Wide` prefetches the output rows ahead (`prefetchedOutputPlaneBytes`).
+    static func prefetchesOutputRows(_ p: DirectConvolution.Plan) -> Bool {
+        p.oh * p.ow * MemoryLayout<Float>.size >= prefetchedOutputPlaneBytes
+    }
 
     /// Whether a dense 3×3 stride-1 plane goes through `plane3x3Wide`.
     static func widensRows(_ p: DirectConvolution.Plan) -> Bool {
@@ -16,10 +32,11 @@ extension DepthwiseSIMD {
     /// chain of nine FMAs, and on Xception's 147-wide planes it ran at half the FMA rate
     /// (1.2 cycles per output in L2); here each step has four chains of twice the columns. Every
     /// output sums its nine taps in `plane3x3`'s order, from the bias: the same bits. The last
-    /// vector of a row overlaps the one before it, as in `plane3x3`.
+    /// vector of a row overlaps the one before it, as in `plane3x3`. With `prefetchingOutput`
+    /// (`prefetchesOutputRows`) each step first asks for the output rows two steps on.
     @inline(never)
     static func plane3x3Wide(_ p: DirectConvolution.Plan, buffer: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                             bias: Float, y: UnsafeMutablePointer<Float>) {
+                             bias: Float, y: UnsafeMutablePointer<Float>, prefetchingOutput: Bool = false) {
         typealias V = SIMD16<Float>
         let k0 = V(repeating: w[0]), k1 = V(repeating: w[1]), k2 = V(repeating: w[2])
         let k3 = V(repeating: w[3]), k4 = V(repeating: w[4]), k5 = V(repeating: w[5])
@@ -36,6 +53,14 @@ extension DepthwiseSIMD {
         while oy + 4 <= p.oh {
             let r0 = buffer + oy * wq, r1 = r0 + wq, r2 = r1 + wq, r3 = r2 + wq, r4 = r3 + wq, r5 = r4 + wq
             let out = y + oy * ow
+            if prefetchingOutput && oy + 12 <= p.oh {
+                // The rows two steps on: a step computes in about the time a line takes to arrive.
+                var line = out + 8 * ow
+                while line < out + 12 * ow {
+                    convbench_prefetch_for_write(line)
+                    line += 16
+                }
+            }
             SIMDTail.forEachOverlappingVector(count: ow, width: 16) { x in
                 var a = start, b = start, c = start, d = start
                 var v = at(r0, x); a.addProduct(v, k0)

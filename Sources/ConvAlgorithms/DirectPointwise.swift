@@ -74,6 +74,40 @@ extension DirectConvolution {
             && p.cinG * p.ih * p.iw * MemoryLayout<Float>.size > pointwisePrefetchInputBytes
     }
 
+    /// Output per group above which the strip split asks for each tile's output lines in the state
+    /// a store needs (PREFETCHW) before computing the tile, for groups of up to
+    /// `pointwisePrefetchMaxChannels` input channels. A tile stores 8 rows of 48 floats a plane
+    /// apart, 128 or more such runs in flight: no stream the hardware prefetcher follows, and a
+    /// store to a line not in the caches waited for it to be read. ONNX Runtime's layer of the same
+    /// shape lost nothing from a cold output; ours 0.14 ms of 1.72. Alternated in one process, 2
+    /// threads, from cold caches (64 MB touched before each run): 64→128 and 128→128 at 147×147
+    /// 0.930 and 0.977 of the time, 64→256 at 128×128 0.976, 128→512 at 64×64 1.000; warm,
+    /// 0.995 and 0.987. In whole Xception passes block 2's separable pairs (whose outputs land in
+    /// memory untouched since the last pass) 0.92 and 0.97 of their time, while block 3's 5.6 MB
+    /// outputs, still in L3 from the layers before, lost 0–1%: hence the size.
+    static let pointwisePrefetchOutputBytes = 8 << 20
+
+    /// Whether the strip split prefetches each tile's output (`pointwisePrefetchOutputBytes`).
+    static func pointwisePrefetchesOutput(_ p: Plan) -> Bool {
+        p.cinG <= pointwisePrefetchMaxChannels
+            && p.coutG * p.oh * p.ow * MemoryLayout<Float>.size > pointwisePrefetchOutputBytes
+    }
+
+    /// Asks for the lines of `rows` output rows (`plane` apart) of `width` floats from `out` on, in
+    /// the state a store needs.
+    @inline(__always)
+    static func prefetchForWrite(_ out: UnsafeMutablePointer<Float>, rows: Int, plane: Int, width: Int) {
+        for l in 0..<rows {
+            let row = out + l * plane
+            var j = 0
+            while j < width {
+                convbench_prefetch_for_write(row + j)
+                j += 16
+            }
+            convbench_prefetch_for_write(row + width - 1)
+        }
+    }
+
     /// Scratch floats per worker: one panel of packed strips (at least one 48-pixel strip where the
     /// kernels have 32 registers, `wideStrip`).
     static func pointwiseScratch(_ p: Plan) -> Int { max(pointwisePanel(p), wide ? 2 : 1) * p.cinG * pointwiseTile }
@@ -178,6 +212,7 @@ extension DirectConvolution {
         let panelsPerGroup = (fullTiles + panelLimit - 1) / panelLimit
         let panels = p.groups * panelsPerGroup
         let prefetching = pointwisePrefetchesPanels(p)
+        let prefetchingOutput = pointwisePrefetchesOutput(p)
         let step = wide ? 2 : 1
         let pairs = (p.channelBlocks + step - 1) / step
         let parts = min(pairs, max(1, (16 * max(1, threads) + panels - 1) / panels))
@@ -223,6 +258,10 @@ extension DirectConvolution {
                             for k in 0..<count {
                                 prefetch?.beforeTile()
                                 let px = (first + k) * width
+                                if prefetchingOutput {
+                                    prefetchForWrite(y + oc * plane + px, rows: (pair ? channelBlock : 0) + validInLast,
+                                                     plane: plane, width: width)
+                                }
                                 let add = sharedAddend.value.map { $0 + oc * plane + px }
                                 if width == wideStrip {
                                     wideTile(strips + k * p.cinG * wideStrip, count: p.cinG, plane: plane, w: w,

@@ -7,9 +7,10 @@ import Testing
 /// order (kernel row by row) by fused multiply-adds, padding taps included as zeros — the sum the
 /// 8-lane kernel forms — for output heights leaving 0–3 rows after the four-row steps, widths that
 /// are and are not multiples of 16, symmetric, no and one-sided padding, depth multipliers 1 and 2,
-/// the input ReLU, and 1–3 threads.
+/// the input ReLU, and 1–3 threads; and with the output rows prefetched ahead (planes of 64 KB
+/// and more, `prefetchesOutputRows`).
 @Suite struct DepthwiseWideRowsTests {
-    @Test(arguments: [(8, 32), (9, 37), (10, 48), (11, 147), (4, 33)])
+    @Test(arguments: [(8, 32), (9, 37), (10, 48), (11, 147), (4, 33), (115, 147)])
     func exactSums(height: Int, width: Int) throws {
         for (padTop, padBottom, padLeft, padRight) in [(1, 1, 1, 1), (0, 0, 0, 0), (0, 1, 1, 0)] {
             for multiplier in [1, 2] {
@@ -22,6 +23,7 @@ import Testing
                                                 kernelHeight: 3, kernelWidth: 3, padTop: padTop, padBottom: padBottom,
                                                 padLeft: padLeft, padRight: padRight)
                 #expect(DepthwiseSIMD.widensRows(DirectConvolution.Plan(single)) == DirectConvolution.wide)
+                #expect(DepthwiseSIMD.prefetchesOutputRows(DirectConvolution.Plan(single)) == (height == 115))
                 let x = Tensor.random(shape: conv.inputShape, .normal(mean: 0, std: 1), seed: UInt64(height * width))
                 let w = Tensor.random(shape: conv.weightShape, .normal(mean: 0, std: 1), seed: 5)
                 let b = Tensor.random(shape: conv.biasShape, .normal(mean: 0, std: 1), seed: 6)
@@ -44,6 +46,19 @@ import Testing
                 }
             }
         }
+    }
+
+    /// Xception's 147×147 depthwise layers prefetch their output rows; its 74×74 ones, whose
+    /// outputs are still in the cache in a pass, do not.
+    @Test func prefetchedPlanes() throws {
+        func plan(_ side: Int) throws -> DirectConvolution.Plan {
+            DirectConvolution.Plan(try ConvDescriptor(groups: 64, inChannels: 64, outChannels: 64, inHeight: side,
+                                                      inWidth: side, kernelHeight: 3, kernelWidth: 3,
+                                                      padTop: 1, padBottom: 1, padLeft: 1, padRight: 1))
+        }
+        #expect(try DepthwiseSIMD.prefetchesOutputRows(plan(147)))
+        #expect(try !DepthwiseSIMD.prefetchesOutputRows(plan(74)))
+        #expect(try !DepthwiseSIMD.prefetchesOutputRows(plan(19)))
     }
 
     /// y[oc][oy][ox] = bias, then + w[ky][kx]·x[oy + ky − padTop][ox + kx − padLeft] for ky, kx in

@@ -60,14 +60,28 @@ import Testing
         #expect(try DirectConvolution.pointwisePrefetchesPanels(plan(256, 128)))
         #expect(try !DirectConvolution.pointwisePrefetchesPanels(plan(64, 147, stride: 2)))
         #expect(try !DirectConvolution.pointwisePrefetchesPanels(plan(64, 147, groups: 4)))
-        for groups in [1, 2] {
-            let conv = try ConvDescriptor(groups: groups, inChannels: 25 * groups, outChannels: 10 * groups, inHeight: 147,
-                                          inWidth: 147, kernelHeight: 1, kernelWidth: 1, hasBias: true)
-            #expect(DirectConvolution.pointwisePrefetchesPanels(DirectConvolution.Plan(conv)))
-            let x = Tensor.random(shape: conv.inputShape, .normal(mean: 0, std: 1), seed: 11)
-            let w = Tensor.random(shape: conv.weightShape, .normal(mean: 0, std: 0.1), seed: 12)
-            let b = Tensor.random(shape: conv.biasShape, .normal(mean: 0, std: 1), seed: 13)
-            try expectPlainRuns(conv, x, w, b, give: expected(conv, x, w, b, addend: nil, relu: false))
+        try expectExactAt147(inPerGroup: 25, outPerGroup: 10, seed: 11) {
+            DirectConvolution.pointwisePrefetchesPanels(DirectConvolution.Plan($0))
+        }
+    }
+
+    /// Groups of more than 8 MB of output and at most 256 input channels prefetch each tile's
+    /// output lines (`pointwisePrefetchesOutput`: Xception's 147×147 layers, not its 74×74 ones,
+    /// nor 1024 input channels at 64×64); the sums stay exact, with a last block of one channel
+    /// (its rows alone prefetched), for one and two groups and 1–3 threads.
+    @Test func prefetchingOutput() throws {
+        func plan(_ cin: Int, _ cout: Int, _ side: Int) throws -> DirectConvolution.Plan {
+            DirectConvolution.Plan(try ConvDescriptor(inChannels: cin, outChannels: cout, inHeight: side, inWidth: side,
+                                                      kernelHeight: 1, kernelWidth: 1))
+        }
+        #expect(try DirectConvolution.pointwisePrefetchesOutput(plan(64, 128, 147)))
+        #expect(try DirectConvolution.pointwisePrefetchesOutput(plan(128, 128, 147)))
+        #expect(try !DirectConvolution.pointwisePrefetchesOutput(plan(128, 256, 74)))
+        #expect(try !DirectConvolution.pointwisePrefetchesOutput(plan(728, 728, 19)))
+        #expect(try !DirectConvolution.pointwisePrefetchesOutput(plan(1024, 2048, 64)))
+        #expect(try DirectConvolution.pointwisePrefetchesOutput(plan(64, 256, 128)))
+        try expectExactAt147(inPerGroup: 9, outPerGroup: 101, seed: 21) {
+            DirectConvolution.pointwisePrefetchesOutput(DirectConvolution.Plan($0))
         }
     }
 
@@ -80,6 +94,21 @@ import Testing
                                           padBottom: endPad, padRight: endPad)
             #expect(DirectConvolution.runsAsPointwise(conv))
             #expect(DirectConvolution.pointwiseStripWidth(DirectConvolution.Plan(conv)) == 24, "\(conv.caseLine)")
+        }
+    }
+
+    /// A 1×1 layer at 147×147 with one and two groups of these sizes takes the path `takesPath`
+    /// tells (asserted) and gives exact sums with 1–3 threads.
+    func expectExactAt147(inPerGroup: Int, outPerGroup: Int, seed: UInt64,
+                          takesPath: (ConvDescriptor) -> Bool) throws {
+        for groups in [1, 2] {
+            let conv = try ConvDescriptor(groups: groups, inChannels: inPerGroup * groups, outChannels: outPerGroup * groups,
+                                          inHeight: 147, inWidth: 147, kernelHeight: 1, kernelWidth: 1, hasBias: true)
+            #expect(takesPath(conv), "\(conv.caseLine)")
+            let x = Tensor.random(shape: conv.inputShape, .normal(mean: 0, std: 1), seed: seed)
+            let w = Tensor.random(shape: conv.weightShape, .normal(mean: 0, std: 0.1), seed: seed + 1)
+            let b = Tensor.random(shape: conv.biasShape, .normal(mean: 0, std: 1), seed: seed + 2)
+            try expectPlainRuns(conv, x, w, b, give: expected(conv, x, w, b, addend: nil, relu: false))
         }
     }
 
