@@ -2,7 +2,8 @@
 /// Learning with Depthwise Separable Convolutions"): entry flow (two plain convolutions, three
 /// residual blocks of separable convolutions with strided 1×1 shortcuts), middle flow (eight
 /// identical 728-channel blocks), exit flow, and the 1000-class top (global average pool, dense,
-/// softmax). Names and order are Keras' own (`block5_sepconv1`, `conv2d_1`, `add_4`), with each
+/// softmax). Names are Keras' own (`block5_sepconv1`, `conv2d_1`, `add_4`), and so is the order of the
+/// convolutions (each block's pool precedes its shortcut here, which Keras lists after it), with each
 /// `SeparableConv2D` as `NAME/depthwise` + `NAME/pointwise` and its batch norm folded into the
 /// pointwise node. Padding is Keras': 'valid' stem, 'same' elsewhere (so a 3×3/2 pool on an even
 /// size pads 0 top/left and 1 bottom/right). Keras refuses inputs below 71×71, and so do we.
@@ -39,11 +40,14 @@ enum Xception {
                                 pointwiseReLU: true)  // the block's sepconv2_act, fused
             y = try b.separable(depthwise: "block\(block)_sepconv2/depthwise", pointwise: "block\(block)_sepconv2/pointwise",
                                 y, outChannels: c2, padding: .same, pointwiseBatchNorm: "block\(block)_sepconv2_bn")
-            // Keras lists the shortcut after the block's separable convolutions; it reads the block input.
+            // Keras lists the shortcut after the block's separable convolutions (the convolutions keep
+            // its order); it reads the block input. The pool comes first: it reads the output of the
+            // convolution just before it while that is still in the cache, and the shortcut, now just
+            // before the add, adds the pool's output as it stores (`ModelRunner`'s fused adds).
+            y = try b.maxPool("block\(block)_pool", y, kernel: 3, stride: 2, padding: .same)
             let shortcut = try b.conv(numbered("conv2d", shortcutIndex), x, outChannels: c2, kernel: 1, stride: 2,
                                       padding: .same, batchNorm: numbered("batch_normalization", shortcutIndex))
             shortcutIndex += 1
-            y = try b.maxPool("block\(block)_pool", y, kernel: 3, stride: 2, padding: .same)
             defer { addIndex += 1 }
             return b.add(numbered("add", addIndex), y, shortcut)
         }
