@@ -9,7 +9,8 @@ import ConvCore
 /// first packed side by side into the worker's scratch (a panel of strips, `pointwisePanel`), where
 /// every block of 4 output channels reads it from L2: read in place, the strip's rows lie a plane apart
 /// (16 KB for a 64×64 map, a power of two), all in the same cache sets, and the 2048-channel ASPP
-/// projection ran at 0.14 of the equivalent SGEMM.
+/// projection ran at 0.14 of the equivalent SGEMM. Planes of other sizes (Xception's) are read in
+/// place by the 48-pixel tiles (`pointwiseReadsInPlace`).
 /// The general row kernel (4 × 16 over a padded copy, input chunks summed through the output)
 /// reached 0.24–0.37 of the equivalent SGEMM on 1×1 layers.
 ///
@@ -86,6 +87,24 @@ extension DirectConvolution {
     /// memory untouched since the last pass) 0.92 and 0.97 of their time, while block 3's 5.6 MB
     /// outputs, still in L3 from the layers before, lost 0–1%: hence the size.
     static let pointwisePrefetchOutputBytes = 8 << 20
+
+    /// Input planes whose size in bytes is a multiple of this put every row of a strip read in
+    /// place into the same few cache sets (`pointwiseReadsInPlace`).
+    static let pointwiseSetConflictBytes = 1024
+
+    /// Whether the strip split's 48-pixel tiles read their rows where they lie in the input, a plane
+    /// apart, instead of from a packed panel: at stride 1 a strip is 48 consecutive floats of each
+    /// input plane, and the packing was a copy of the whole input through the caches. Not where
+    /// the planes' size is a multiple of `pointwiseSetConflictBytes` (64×64 and 128×128 maps:
+    /// 16 and 64 KB), whose rows would all fall into the same cache sets (read that way, the
+    /// 2048-channel ASPP projection ran at 0.14 of the equivalent SGEMM). Alternated in one
+    /// process against the packed panels, 2 threads: 64→128 and 128→128 at 147×147 0.979 and 0.976
+    /// of the time, 128→256 and 256→256 at 74×74 0.991 and 0.984, 728→728 at 19×19 0.991, at
+    /// 37×37 1.003–1.004; whole Xception passes 0.993–0.995 (quiet), 0.986 (slow spells).
+    static func pointwiseReadsInPlace(_ p: Plan) -> Bool {
+        pointwiseStripWidth(p) == wideStrip
+            && (p.ih * p.iw * MemoryLayout<Float>.size) % pointwiseSetConflictBytes != 0
+    }
 
     /// Whether the strip split prefetches each tile's output (`pointwisePrefetchOutputBytes`).
     static func pointwisePrefetchesOutput(_ p: Plan) -> Bool {
@@ -216,6 +235,7 @@ extension DirectConvolution {
         let step = wide ? 2 : 1
         let pairs = (p.channelBlocks + step - 1) / step
         let parts = min(pairs, max(1, (16 * max(1, threads) + panels - 1) / panels))
+        let readsInPlace = pointwiseReadsInPlace(p)
         let items = panels * parts
         let workers = max(1, min(threads, items))
         let tailClaims = RangeClaims(count: workers, workers: workers)
@@ -236,7 +256,7 @@ extension DirectConvolution {
                         let panel = item / parts, part = item % parts
                         let g = panel / panelsPerGroup, first = (panel % panelsPerGroup) * panelLimit
                         let count = min(panelLimit, fullTiles - first)
-                        if panel != packed {
+                        if panel != packed && !readsInPlace {
                             packStrips(p, xg: x + g * p.cinG * inPlane, px: first * width, count: count,
                                        into: strips, contiguous: contiguous, offsets: offsets.baseAddress!, width: width)
                             packed = panel
@@ -264,9 +284,12 @@ extension DirectConvolution {
                                 }
                                 let add = sharedAddend.value.map { $0 + oc * plane + px }
                                 if width == wideStrip {
-                                    wideTile(strips + k * p.cinG * wideStrip, count: p.cinG, plane: plane, w: w,
+                                    let source: UnsafePointer<Float> = readsInPlace
+                                        ? x + (g * p.cinG * inPlane + px) : UnsafePointer(strips + k * p.cinG * wideStrip)
+                                    let rowStride = readsInPlace ? inPlane : wideStrip
+                                    wideTile(source, count: p.cinG, plane: plane, w: w,
                                              bias: bias + oc, pair: pair, validInLast: validInLast, relu: relu,
-                                             addend: add, out: y + oc * plane + px)
+                                             addend: add, out: y + oc * plane + px, rowStride: rowStride)
                                 } else {
                                     stripTile(PackedRows(strips + k * p.cinG * pointwiseTile), p: p, plane: plane, w: w,
                                               bias: bias + oc, pair: pair, validInLast: validInLast, relu: relu,

@@ -2,27 +2,28 @@
 /// pixels in twenty-four 16-lane accumulators, for kernels compiled with AVX-512's 32 registers.
 extension DirectConvolution {
     /// One or two consecutive blocks of 4 output channels (`pair`) × 48 pixels of the strip at
-    /// `strip` (its row k, input channel k, the 48 floats at `strip + 48·k`): the first block's
+    /// `strip` (its row k, input channel k, the 48 floats at `strip + rowStride·k`: 48 in a packed
+    /// panel, the input plane's size read in place): the first block's
     /// weights at `w`, the second's `count`·4 floats on; `validInLast` channels of the last block
     /// stored. Each element's sum is the one `tile24` forms: its input channels in order from zero by
     /// fused multiply-adds, then (sum + bias) + addend, then the ReLU.
     @inline(__always)
     static func wideTile(_ strip: UnsafePointer<Float>, count: Int, plane: Int, w: UnsafePointer<Float>,
                          bias: UnsafePointer<Float>, pair: Bool, validInLast: Int, relu: Bool,
-                         addend: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>) {
+                         addend: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>, rowStride: Int = wideStrip) {
         // One specialization per store, its tests out of the rows: with the addend and ReLU tested
         // in each row's store, the compiler kept the row store out of line and spilled eighteen of
         // the twenty-four accumulators around its calls (74 stack accesses per tile), 5–10% of a
         // layer of 64 input channels.
         switch (addend, relu, pair) {
-        case (nil, false, true): tile8x48(PlainStore.self, strip, count, plane, w, bias, validInLast, addend, out)
-        case (nil, true, true): tile8x48(ReLUStore.self, strip, count, plane, w, bias, validInLast, addend, out)
-        case (_, false, true): tile8x48(AddendStore.self, strip, count, plane, w, bias, validInLast, addend, out)
-        case (_, true, true): tile8x48(AddendReLUStore.self, strip, count, plane, w, bias, validInLast, addend, out)
-        case (nil, false, false): tile4x48(PlainStore.self, strip, count, plane, w, bias, validInLast, addend, out)
-        case (nil, true, false): tile4x48(ReLUStore.self, strip, count, plane, w, bias, validInLast, addend, out)
-        case (_, false, false): tile4x48(AddendStore.self, strip, count, plane, w, bias, validInLast, addend, out)
-        case (_, true, false): tile4x48(AddendReLUStore.self, strip, count, plane, w, bias, validInLast, addend, out)
+        case (nil, false, true): tile8x48(PlainStore.self, strip, count, plane, w, bias, validInLast, addend, out, rowStride)
+        case (nil, true, true): tile8x48(ReLUStore.self, strip, count, plane, w, bias, validInLast, addend, out, rowStride)
+        case (_, false, true): tile8x48(AddendStore.self, strip, count, plane, w, bias, validInLast, addend, out, rowStride)
+        case (_, true, true): tile8x48(AddendReLUStore.self, strip, count, plane, w, bias, validInLast, addend, out, rowStride)
+        case (nil, false, false): tile4x48(PlainStore.self, strip, count, plane, w, bias, validInLast, addend, out, rowStride)
+        case (nil, true, false): tile4x48(ReLUStore.self, strip, count, plane, w, bias, validInLast, addend, out, rowStride)
+        case (_, false, false): tile4x48(AddendStore.self, strip, count, plane, w, bias, validInLast, addend, out, rowStride)
+        case (_, true, false): tile4x48(AddendReLUStore.self, strip, count, plane, w, bias, validInLast, addend, out, rowStride)
         }
     }
 
@@ -30,14 +31,15 @@ extension DirectConvolution {
     @inline(never)
     static func tile8x48<Store: WideStore>(_: Store.Type, _ strip: UnsafePointer<Float>, _ count: Int, _ plane: Int,
                                            _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ validInLast: Int,
-                                           _ addend: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>) {
+                                           _ addend: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>,
+                                           _ rowStride: Int) {
         var a = Block48.zero, c = Block48.zero
         var src = strip, wp = w, wq = w + count * channelBlock
         for _ in 0..<count {
             let (v0, v1, v2) = strip48(src)
             a.accumulate(v0, v1, v2, wp)
             c.accumulate(v0, v1, v2, wq)
-            src += wideStrip
+            src += rowStride
             wp += channelBlock
             wq += channelBlock
         }
@@ -51,13 +53,14 @@ extension DirectConvolution {
     @inline(never)
     static func tile4x48<Store: WideStore>(_: Store.Type, _ strip: UnsafePointer<Float>, _ count: Int, _ plane: Int,
                                            _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ valid: Int,
-                                           _ addend: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>) {
+                                           _ addend: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>,
+                                           _ rowStride: Int) {
         var a = Block48.zero
         var src = strip, wp = w
         for _ in 0..<count {
             let (v0, v1, v2) = strip48(src)
             a.accumulate(v0, v1, v2, wp)
-            src += wideStrip
+            src += rowStride
             wp += channelBlock
         }
         a.store(Store.self, bias: bias, valid: valid, plane: plane, addend: addend, out: out)

@@ -6,18 +6,20 @@ import Testing
 /// every output element is exactly the sum of the scalar recurrence — input channels in order from
 /// zero by fused multiply-adds, then + bias, + addend, then the ReLU — with the plane's last pixels
 /// in every case: none (1×48), a tail (7×7 = 48 + 1), one 24-pixel strip (8×9 = 48 + 24), a strip
-/// and a tail (5×15 = 48 + 24 + 3; 19×19 = 7·48 + 24 + 1), and panels of several strips (3×100);
+/// and a tail (5×15 = 48 + 24 + 3; 19×19 = 7·48 + 24 + 1), and panels of several strips (3×100;
+/// 16×16, whose 1 KB planes are packed, the others read in place: `pointwiseReadsInPlace`);
 /// 256 input channels in one group and 24 in each of two; output channels leaving a partial last
 /// block (22) and an odd block count (26 = 7 blocks); 1–3 threads; each of the tile's four stores
 /// (plain, ReLU, addend, addend and ReLU).
 @Suite struct PointwiseWideStripTests {
-    @Test(arguments: [(1, 48), (7, 7), (8, 9), (5, 15), (19, 19), (3, 100)])
+    @Test(arguments: [(1, 48), (7, 7), (8, 9), (5, 15), (19, 19), (3, 100), (16, 16)])
     func exactSums(height: Int, width: Int) throws {
         for (groups, cinG, cout) in [(1, 256, 22), (2, 24, 26)] {
             let conv = try ConvDescriptor(groups: groups, inChannels: cinG * groups, outChannels: cout, inHeight: height,
                                           inWidth: width, kernelHeight: 1, kernelWidth: 1, hasBias: true)
             let p = DirectConvolution.Plan(conv)
             #expect(DirectConvolution.pointwiseStripWidth(p) == (DirectConvolution.wide ? 48 : 24))
+            #expect(DirectConvolution.pointwiseReadsInPlace(p) == (DirectConvolution.wide && height != 16))
             let x = Tensor.random(shape: conv.inputShape, .normal(mean: 0, std: 1), seed: UInt64(height * width))
             let w = Tensor.random(shape: conv.weightShape, .normal(mean: 0, std: 0.1), seed: 7)
             let b = Tensor.random(shape: conv.biasShape, .normal(mean: 0, std: 1), seed: 8)
@@ -82,6 +84,26 @@ import Testing
         #expect(try DirectConvolution.pointwisePrefetchesOutput(plan(64, 256, 128)))
         try expectExactAt147(inPerGroup: 9, outPerGroup: 101, seed: 21) {
             DirectConvolution.pointwisePrefetchesOutput(DirectConvolution.Plan($0))
+        }
+    }
+
+    /// Xception's planes (147×147 … 10×10) are read in place, DeepLab's 64×64 and 128×128 ones
+    /// (16 and 64 KB, every row in the same cache sets) packed, as are strided layers; the sums
+    /// at 147×147 read in place are exact, for one and two groups and 1–3 threads.
+    @Test func readingInPlace() throws {
+        func plan(_ side: Int, stride: Int = 1) throws -> DirectConvolution.Plan {
+            DirectConvolution.Plan(try ConvDescriptor(inChannels: 64, outChannels: 64, inHeight: side, inWidth: side,
+                                                      kernelHeight: 1, kernelWidth: 1, strideHeight: stride,
+                                                      strideWidth: stride))
+        }
+        for side in [147, 74, 37, 19, 10] {
+            #expect(try DirectConvolution.pointwiseReadsInPlace(plan(side)) == DirectConvolution.wide, "\(side)")
+        }
+        #expect(try !DirectConvolution.pointwiseReadsInPlace(plan(64)))
+        #expect(try !DirectConvolution.pointwiseReadsInPlace(plan(128)))
+        #expect(try !DirectConvolution.pointwiseReadsInPlace(plan(147, stride: 2)))
+        try expectExactAt147(inPerGroup: 13, outPerGroup: 10, seed: 31) {
+            DirectConvolution.pointwiseReadsInPlace(DirectConvolution.Plan($0)) == DirectConvolution.wide
         }
     }
 
