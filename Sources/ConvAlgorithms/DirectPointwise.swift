@@ -88,6 +88,20 @@ extension DirectConvolution {
     /// outputs, still in L3 from the layers before, lost 0–1%: hence the size.
     static let pointwisePrefetchOutputBytes = 8 << 20
 
+    /// Whether the strip split hands each worker a share of the output channels for the whole
+    /// plane, as ONNX Runtime's pointwise kernel does, rather than a share of the plane for all
+    /// output channels: for inputs read in place (`pointwiseReadsInPlace`) of at most
+    /// `pointwisePrefetchInputBytes` (Xception's middle flow, 1 MB), which each worker then reads
+    /// whole. The depthwise layer after it splits its planes the same way, so it reads what its own
+    /// core wrote: in the host's slow spells, when data written by the other core took four times
+    /// as long to arrive, the middle flow's depthwise layers took 0.42–0.49 ms split by pixels.
+    /// Whole Xception passes alternated in one process (150 rounds): slow spells 0.986 of the
+    /// time, quiet periods 1.004. Larger inputs (74×74 and up) lost 5–12% on their separable pairs
+    /// read whole by both workers.
+    static func pointwiseSplitsByChannels(_ p: Plan) -> Bool {
+        pointwiseReadsInPlace(p) && p.cinG * p.ih * p.iw * MemoryLayout<Float>.size <= pointwisePrefetchInputBytes
+    }
+
     /// Input planes whose size in bytes is a multiple of this put every row of a strip read in
     /// place into the same few cache sets (`pointwiseReadsInPlace`).
     static let pointwiseSetConflictBytes = 1024
@@ -218,8 +232,9 @@ extension DirectConvolution {
             }
             return
         }
-        // Work items: (panel of strips, part of the output channels), the part varying fastest,
-        // claimed one at a time. A worker packs a panel once for the consecutive parts it takes;
+        // Work items: (panel of strips, part of the output channels), the part varying fastest
+        // (within each worker's group of parts where the layer splits by channels), claimed one at a
+        // time. A worker packs a panel once for the consecutive parts it takes;
         // each part's weights are read once per panel. Parts split the channel blocks on pair
         // boundaries, enough of them for at least 16 items per worker: when one vCPU runs slower
         // (the host's busy spells) or starts late, the other takes over all but one item of its
@@ -236,7 +251,10 @@ extension DirectConvolution {
         let pairs = (p.channelBlocks + step - 1) / step
         let parts = min(pairs, max(1, (16 * max(1, threads) + panels - 1) / panels))
         let readsInPlace = pointwiseReadsInPlace(p)
-        let items = panels * parts
+        // Split by channels, each worker's starting range is one group of parts for every panel.
+        let partGroups = threads > 1 && pointwiseSplitsByChannels(p) ? min(threads, parts) : 1
+        let partsPerGroup = (parts + partGroups - 1) / partGroups
+        let items = partGroups * panels * partsPerGroup
         let workers = max(1, min(threads, items))
         let tailClaims = RangeClaims(count: workers, workers: workers)
         parallelForStealing(threads: threads, count: items, chunk: 1) { worker, chunks in
@@ -253,7 +271,9 @@ extension DirectConvolution {
                 var packed = -1
                 for range in chunks {
                     for item in range {
-                        let panel = item / parts, part = item % parts
+                        let pg = item / (panels * partsPerGroup), r = item % (panels * partsPerGroup)
+                        let panel = r / partsPerGroup, part = pg * partsPerGroup + r % partsPerGroup
+                        if part >= parts { continue }
                         let g = panel / panelsPerGroup, first = (panel % panelsPerGroup) * panelLimit
                         let count = min(panelLimit, fullTiles - first)
                         if panel != packed && !readsInPlace {

@@ -88,7 +88,8 @@ import Testing
     }
 
     /// Xception's planes (147×147 … 10×10) are read in place, DeepLab's 64×64 and 128×128 ones
-    /// (16 and 64 KB, every row in the same cache sets) packed, as are strided layers; the sums
+    /// (16 and 64 KB, every row in the same cache sets) packed, as are strided layers; inputs of
+    /// at most 2 MB read in place are split among the workers by output channels; the sums
     /// at 147×147 read in place are exact, for one and two groups and 1–3 threads.
     @Test func readingInPlace() throws {
         func plan(_ side: Int, stride: Int = 1) throws -> DirectConvolution.Plan {
@@ -102,6 +103,19 @@ import Testing
         #expect(try !DirectConvolution.pointwiseReadsInPlace(plan(64)))
         #expect(try !DirectConvolution.pointwiseReadsInPlace(plan(128)))
         #expect(try !DirectConvolution.pointwiseReadsInPlace(plan(147, stride: 2)))
+        // Inputs read in place of at most 2 MB split the workers by output channels (exactSums'
+        // 19×19 case runs that split with 2 and 3 workers).
+        func splitsByChannels(_ cin: Int, _ side: Int) throws -> Bool {
+            DirectConvolution.pointwiseSplitsByChannels(DirectConvolution.Plan(
+                try ConvDescriptor(inChannels: cin, outChannels: 728, inHeight: side, inWidth: side, kernelHeight: 1,
+                                   kernelWidth: 1)))
+        }
+        #expect(try splitsByChannels(728, 19) == DirectConvolution.wide)
+        #expect(try splitsByChannels(256, 37) == DirectConvolution.wide)
+        #expect(try splitsByChannels(256, 19) == DirectConvolution.wide)
+        #expect(try !splitsByChannels(728, 37))
+        #expect(try !splitsByChannels(64, 147))
+        #expect(try !splitsByChannels(256, 64))
         try expectExactAt147(inPerGroup: 13, outPerGroup: 10, seed: 31) {
             DirectConvolution.pointwiseReadsInPlace(DirectConvolution.Plan($0)) == DirectConvolution.wide
         }
