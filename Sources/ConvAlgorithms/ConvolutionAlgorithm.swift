@@ -126,6 +126,13 @@ public protocol InputReLUFusing: PreparedConvolution {
     func run(reluOf input: Tensor, into output: inout Tensor, relu: Bool, threads: Int) throws
 }
 
+/// A prepared convolution that may write its output over its input (the same memory), as a
+/// model runner can arrange for a layer whose input is read by nothing after it.
+public protocol InputOverwriting: PreparedConvolution {
+    /// Whether this preparation reads every input element it needs before writing over it.
+    var overwritesInputSafely: Bool { get }
+}
+
 /// A prepared convolution that can add another tensor of its output's shape as it stores each
 /// element: a residual add whose other operand is ready before the convolution runs need not be a
 /// pass of its own (Xception's middle flow, ResNet's bottlenecks; ONNX Runtime fuses it too).

@@ -27,7 +27,7 @@ public struct DepthwiseSIMD: ConvolutionAlgorithm {
         return try Prepared(conv, weights: weights, bias: conv.hasBias ? bias : nil, threads: options.threads)
     }
 
-    final class Prepared: InputReLUFusing, WorkspaceExposing {
+    final class Prepared: InputReLUFusing, InputOverwriting, WorkspaceExposing {
         let descriptor: ConvDescriptor
         let weights: Tensor
         let bias: [Float]
@@ -56,6 +56,12 @@ public struct DepthwiseSIMD: ConvolutionAlgorithm {
 
         func run(_ input: Tensor, into output: inout Tensor) throws {
             try compute(input, into: &output, reluInput: false)
+        }
+
+        /// Each plane is copied into the worker's scratch before its output plane is written, and
+        /// with one output per input plane, output plane c lies exactly over input plane c.
+        var overwritesInputSafely: Bool {
+            descriptor.depthMultiplier == 1 && descriptor.outputShape == descriptor.inputShape
         }
 
         func run(reluOf input: Tensor, into output: inout Tensor, relu: Bool, threads: Int) throws {

@@ -36,3 +36,19 @@ struct ShiftedPaddingConvolution: ConvolutionAlgorithm {
         func run(_ input: Tensor, into output: inout Tensor) throws { try inner.run(input, into: &output) }
     }
 }
+
+/// depthwise-simd without its `InputOverwriting` (and `InputReLUFusing`) conformance: a runner
+/// gives its layers their own output memory, and computes the ReLUs before them as passes of their own.
+struct CopyingDepthwise: ConvolutionAlgorithm {
+    var name: String { "depthwise-simd-copying" }
+    var summary: String { "depthwise-simd, never writing over its input" }
+    var errorModel: ErrorModel { DepthwiseSIMD().errorModel }
+
+    func support(for c: ConvDescriptor) -> Support { DepthwiseSIMD().support(for: c) }
+
+    func prepare(_ conv: ConvDescriptor, weights: Tensor, bias: Tensor?,
+                 options: AlgorithmOptions) throws -> any PreparedConvolution {
+        ShiftedPaddingConvolution.Wrapped(descriptor: conv,
+                                          inner: try DepthwiseSIMD().prepare(conv, weights: weights, bias: bias, options: options))
+    }
+}

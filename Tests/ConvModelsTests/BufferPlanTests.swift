@@ -8,12 +8,22 @@ import Testing
         try! ModelCatalog.build(.deeplabv3PlusXception65, ModelOptions(height: 65, width: 65)),
     ]
 
+    /// Every depthwise convolution of a graph, as the runner's `overwritableInputs` for
+    /// depthwise-simd.
+    static func depthwise(_ graph: ModelGraph) -> Set<Int> {
+        Set(graph.convolutions.filter { $0.layer.deployedDescriptor.isDepthwise }.map(\.id.index))
+    }
+
     /// No two values that are live at the same time share a slot (except a node that writes over
-    /// the operand it reads last), and every value fits its slot.
-    @Test(arguments: graphs.indices)
-    func liveValuesNeverShareASlot(_ index: Int) {
+    /// the operand it reads last), and every value fits its slot; also with the depthwise layers
+    /// allowed to write over their input.
+    @Test(arguments: graphs.indices, [false, true])
+    func liveValuesNeverShareASlot(_ index: Int, overwriting: Bool) {
         let graph = Self.graphs[index]
-        let plan = BufferPlan(graph)
+        let plan = BufferPlan(graph, overwritableInputs: overwriting ? Self.depthwise(graph) : [])
+        if overwriting && !Self.depthwise(graph).isEmpty {  // ResNet-50 has none
+            #expect(plan.inPlace.filter { $0 }.count > BufferPlan(graph).inPlace.filter { $0 }.count)
+        }
         let n = graph.nodes.count
         for v in 1..<n {
             let slot = plan.slots[v]!
@@ -49,5 +59,15 @@ import Testing
         let xception = Self.graphs[1]
         // block3_sepconv1_act reads add, which the shortcut conv2d_1 reads later.
         #expect(!BufferPlan(xception).inPlace[xception.id(named: "block3_sepconv1_act")!.index])
+        // Overwritable depthwise layers write over an input that dies there (a 1×1 layer's output),
+        // not over block1_conv2's, which the shortcut conv2d reads later, nor unless allowed.
+        let overwriting = BufferPlan(xception, overwritableInputs: Self.depthwise(xception))
+        for name in ["block2_sepconv2/depthwise", "block5_sepconv2/depthwise", "block14_sepconv2/depthwise"] {
+            let i = xception.id(named: name)!.index
+            #expect(overwriting.inPlace[i], "\(name)")
+            #expect(overwriting.slots[i] == overwriting.slots[xception.nodes[i].inputs[0].index], "\(name)")
+            #expect(!BufferPlan(xception).inPlace[i], "\(name)")
+        }
+        #expect(!overwriting.inPlace[xception.id(named: "block2_sepconv1/depthwise")!.index])
     }
 }

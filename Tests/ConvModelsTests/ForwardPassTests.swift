@@ -154,6 +154,29 @@ struct ForwardCase: Sendable, CustomStringConvertible {
         #expect(plain.fusedReLUs.isEmpty && plain.fusedAdds.isEmpty && plain.fusedReLUsAfterAdds.isEmpty)
     }
 
+    /// depthwise-simd layers whose input dies there write over it (Xception's second and third
+    /// depthwise layers of each block, block 2's at 147×147 among them), with the same bits as
+    /// the same algorithm given output memory of its own.
+    @Test func overwritingDepthwiseGivesTheSameBits() throws {
+        let c = Self.cases[1]()
+        let registry = AlgorithmRegistry(AlgorithmRegistry.standard.algorithms + [CopyingDepthwise()])
+        func runner(_ depthwise: String) throws -> ModelRunner {
+            var table: [String: String] = [:]
+            for conv in c.graph.convolutions {
+                table[conv.node.name] = conv.layer.deployedDescriptor.isDepthwise ? depthwise : "direct"
+            }
+            return try ModelRunner(graph: c.graph, policy: .table(table), registry: registry,
+                                   options: AlgorithmOptions(threads: 2), weights: c.weights)
+        }
+        let overwriting = try runner("depthwise-simd"), copying = try runner("depthwise-simd-copying")
+        let dw2 = c.graph.id(named: "block2_sepconv2/depthwise")!.index
+        #expect(overwriting.plan.inPlace[dw2] && !copying.plan.inPlace[dw2])
+        for (a, b) in zip(try overwriting.run(c.input), try copying.run(c.input)) {
+            let differing = zip(a.scalars, b.scalars).filter { $0.bitPattern != $1.bitPattern }.count
+            #expect(differing == 0, "\(differing) of \(a.count) elements differ")
+        }
+    }
+
     @Test func toleranceIsComposedFromTheModel() {
         let t = ForwardCase.deeplab.tolerance
         #expect(t > 5e-4 && t < 2e-3)

@@ -5,7 +5,9 @@
 /// fits best (the smallest one large enough, else the largest free one, grown), and the slots of
 /// values read for the last time are freed after the node runs, never before, so no node writes
 /// over its own operands. ReLU, dropout and add write over their first operand when that operand
-/// dies there (in place). The graph input is the caller's tensor and takes no slot.
+/// dies there (in place), and so do the convolutions in `overwritableInputs` (their algorithms
+/// read each input element before writing over it: `InputOverwriting`) when their output has
+/// the operand's size. The graph input is the caller's tensor and takes no slot.
 ///
 /// `arenaBytes` is the memory the runner allocates for activations; `livePeakBytes`, the largest
 /// sum of simultaneously live values, is what any plan with the same in-place decisions needs at
@@ -40,7 +42,7 @@ public struct BufferPlan: Sendable {
         return offsets
     }
 
-    public init(_ graph: ModelGraph) {
+    public init(_ graph: ModelGraph, overwritableInputs: Set<Int> = []) {
         let n = graph.nodes.count
         let end = n
         var lastUse = Array(0..<n)  // a value nobody reads dies where it is made
@@ -51,14 +53,14 @@ public struct BufferPlan: Sendable {
 
         var inPlace = [Bool](repeating: false, count: n)
         for (i, node) in graph.nodes.enumerated() {
-            switch node.op {
-            case .relu, .dropout, .add:
-                let first = node.inputs[0].index
-                inPlace[i] = first != 0 && lastUse[first] == i
-                    && graph.nodes[first].outputCount == node.outputCount
-            default:
-                break
+            let overwrites = switch node.op {
+            case .relu, .dropout, .add: true
+            case .convolution: overwritableInputs.contains(i) && node.inputs.count == 1
+            default: false
             }
+            guard overwrites else { continue }
+            let first = node.inputs[0].index
+            inPlace[i] = first != 0 && lastUse[first] == i && graph.nodes[first].outputCount == node.outputCount
         }
 
         var slots = [Int?](repeating: nil, count: n)

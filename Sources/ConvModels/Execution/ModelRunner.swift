@@ -56,7 +56,14 @@ public final class ModelRunner {
             prepared[id.index] = try algorithm.prepare(conv, weights: w.weights, bias: w.bias, options: options)
             assignments.append((node.name, algorithm.name))
         }
-        let plan = BufferPlan(graph)
+        // Layers whose algorithm may write over its input (depthwise-simd, plane by plane, each
+        // copied before its output is written) do so where the input dies there: no second map of
+        // the size to fill from memory, and each output line is already in the cache. Whole
+        // Xception passes alternated with the plan before (120 rounds): 0.989 of the time; block
+        // 2's 128-channel depthwise layer at 147×147 0.58 ms instead of 0.80, the middle flow's
+        // 0.058 instead of 0.110.
+        let overwriting = Set(prepared.filter { ($0.value as? any InputOverwriting)?.overwritesInputSafely == true }.map(\.key))
+        let plan = BufferPlan(graph, overwritableInputs: overwriting)
         let arena = ActivationArena(floats: plan.arenaFloats)
         let offsets = plan.slotOffsets
         values = graph.nodes.enumerated().map { i, node in
