@@ -88,6 +88,12 @@ extension DirectConvolution {
     /// outputs, still in L3 from the layers before, lost 0–1%: hence the size.
     static let pointwisePrefetchOutputBytes = 8 << 20
 
+    /// Whether the strip split prefetches each tile's output (`pointwisePrefetchOutputBytes`).
+    static func pointwisePrefetchesOutput(_ p: Plan) -> Bool {
+        p.cinG <= pointwisePrefetchMaxChannels
+            && p.coutG * p.oh * p.ow * MemoryLayout<Float>.size > pointwisePrefetchOutputBytes
+    }
+
     /// Whether the strip split hands each worker a share of the output channels for the whole
     /// plane, as ONNX Runtime's pointwise kernel does, rather than a share of the plane for all
     /// output channels: for inputs read in place (`pointwiseReadsInPlace`) of at most
@@ -96,8 +102,8 @@ extension DirectConvolution {
     /// core wrote: in the host's slow spells, when data written by the other core took four times
     /// as long to arrive, the middle flow's depthwise layers took 0.42–0.49 ms split by pixels.
     /// Whole Xception passes alternated in one process (150 rounds): slow spells 0.986 of the
-    /// time, quiet periods 1.004. Larger inputs (74×74 and up) lost 5–12% on their separable pairs
-    /// read whole by both workers.
+    /// time, quiet periods 1.004. Larger inputs (74×74 and up), read whole by both workers, took
+    /// 1.06–1.14 times as long on their separable pairs.
     static func pointwiseSplitsByChannels(_ p: Plan) -> Bool {
         pointwiseReadsInPlace(p) && p.cinG * p.ih * p.iw * MemoryLayout<Float>.size <= pointwisePrefetchInputBytes
     }
@@ -118,12 +124,6 @@ extension DirectConvolution {
     static func pointwiseReadsInPlace(_ p: Plan) -> Bool {
         pointwiseStripWidth(p) == wideStrip
             && (p.ih * p.iw * MemoryLayout<Float>.size) % pointwiseSetConflictBytes != 0
-    }
-
-    /// Whether the strip split prefetches each tile's output (`pointwisePrefetchOutputBytes`).
-    static func pointwisePrefetchesOutput(_ p: Plan) -> Bool {
-        p.cinG <= pointwisePrefetchMaxChannels
-            && p.coutG * p.oh * p.ow * MemoryLayout<Float>.size > pointwisePrefetchOutputBytes
     }
 
     /// Asks for the lines of `rows` output rows (`plane` apart) of `width` floats from `out` on, in
