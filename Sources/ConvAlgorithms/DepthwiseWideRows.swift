@@ -1,5 +1,3 @@
-import CCompilerBuiltins
-
 /// The 3×3 stride-1 depthwise kernel for wide rows (`DepthwiseSIMD.plane3x3Wide`).
 extension DepthwiseSIMD {
     /// Output rows at least this wide take `plane3x3Wide` where the kernels have 32 vector
@@ -54,12 +52,9 @@ extension DepthwiseSIMD {
             let r0 = buffer + oy * wq, r1 = r0 + wq, r2 = r1 + wq, r3 = r2 + wq, r4 = r3 + wq, r5 = r4 + wq
             let out = y + oy * ow
             if prefetchingOutput && oy + 12 <= p.oh {
-                // The rows two steps on: a step computes in about the time a line takes to arrive.
-                var line = out + 8 * ow
-                while line < out + 12 * ow {
-                    convbench_prefetch_for_write(line)
-                    line += 16
-                }
+                // The rows two steps on (one contiguous run): a step computes in about the time a
+                // line takes to arrive.
+                DirectConvolution.prefetchForWrite(out + 8 * ow, rows: 1, plane: 0, width: 4 * ow)
             }
             SIMDTail.forEachOverlappingVector(count: ow, width: 16) { x in
                 var a = start, b = start, c = start, d = start
