@@ -1,3 +1,5 @@
+import CCompilerBuiltins
+
 /// The 1×1 path's tile for 48-pixel strips (`DirectConvolution.wideStrip`): 8 output channels × 48
 /// pixels in twenty-four 16-lane accumulators, for kernels compiled with AVX-512's 32 registers.
 extension DirectConvolution {
@@ -6,24 +8,26 @@ extension DirectConvolution {
     /// panel, the input plane's size read in place): the first block's
     /// weights at `w`, the second's `count`·4 floats on; `validInLast` channels of the last block
     /// stored. Each element's sum is the one `tile24` forms: its input channels in order from zero by
-    /// fused multiply-adds, then (sum + bias) + addend, then the ReLU.
+    /// fused multiply-adds, then (sum + bias) + addend, then the ReLU. `prefetchAhead` > 0: each
+    /// step also asks for the weights that many floats ahead of each block's.
     @inline(__always)
     static func wideTile(_ strip: UnsafePointer<Float>, count: Int, plane: Int, w: UnsafePointer<Float>,
                          bias: UnsafePointer<Float>, pair: Bool, validInLast: Int, relu: Bool,
-                         addend: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>, rowStride: Int = wideStrip) {
+                         addend: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>, rowStride: Int = wideStrip,
+                         prefetchAhead: Int = 0) {
         // One specialization per store, its tests out of the rows: with the addend and ReLU tested
         // in each row's store, the compiler kept the row store out of line and spilled eighteen of
         // the twenty-four accumulators around its calls (74 stack accesses per tile), 5–10% of a
         // layer of 64 input channels.
         switch (addend, relu, pair) {
-        case (nil, false, true): tile8x48(PlainStore.self, strip, count, plane, w, bias, validInLast, addend, out, rowStride)
-        case (nil, true, true): tile8x48(ReLUStore.self, strip, count, plane, w, bias, validInLast, addend, out, rowStride)
-        case (_, false, true): tile8x48(AddendStore.self, strip, count, plane, w, bias, validInLast, addend, out, rowStride)
-        case (_, true, true): tile8x48(AddendReLUStore.self, strip, count, plane, w, bias, validInLast, addend, out, rowStride)
-        case (nil, false, false): tile4x48(PlainStore.self, strip, count, plane, w, bias, validInLast, addend, out, rowStride)
-        case (nil, true, false): tile4x48(ReLUStore.self, strip, count, plane, w, bias, validInLast, addend, out, rowStride)
-        case (_, false, false): tile4x48(AddendStore.self, strip, count, plane, w, bias, validInLast, addend, out, rowStride)
-        case (_, true, false): tile4x48(AddendReLUStore.self, strip, count, plane, w, bias, validInLast, addend, out, rowStride)
+        case (nil, false, true): tile8x48(PlainStore.self, strip, count, plane, w, bias, validInLast, addend, out, rowStride, prefetchAhead)
+        case (nil, true, true): tile8x48(ReLUStore.self, strip, count, plane, w, bias, validInLast, addend, out, rowStride, prefetchAhead)
+        case (_, false, true): tile8x48(AddendStore.self, strip, count, plane, w, bias, validInLast, addend, out, rowStride, prefetchAhead)
+        case (_, true, true): tile8x48(AddendReLUStore.self, strip, count, plane, w, bias, validInLast, addend, out, rowStride, prefetchAhead)
+        case (nil, false, false): tile4x48(PlainStore.self, strip, count, plane, w, bias, validInLast, addend, out, rowStride, prefetchAhead)
+        case (nil, true, false): tile4x48(ReLUStore.self, strip, count, plane, w, bias, validInLast, addend, out, rowStride, prefetchAhead)
+        case (_, false, false): tile4x48(AddendStore.self, strip, count, plane, w, bias, validInLast, addend, out, rowStride, prefetchAhead)
+        case (_, true, false): tile4x48(AddendReLUStore.self, strip, count, plane, w, bias, validInLast, addend, out, rowStride, prefetchAhead)
         }
     }
 
@@ -32,16 +36,25 @@ extension DirectConvolution {
     static func tile8x48<Store: WideStore>(_: Store.Type, _ strip: UnsafePointer<Float>, _ count: Int, _ plane: Int,
                                            _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ validInLast: Int,
                                            _ addend: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>,
-                                           _ rowStride: Int) {
+                                           _ rowStride: Int, _ prefetchAhead: Int) {
         var a = Block48.zero, c = Block48.zero
         var src = strip, wp = w, wq = w + count * channelBlock
-        for _ in 0..<count {
+        @inline(__always) func step() {
             let (v0, v1, v2) = strip48(src)
             a.accumulate(v0, v1, v2, wp)
             c.accumulate(v0, v1, v2, wq)
             src += rowStride
             wp += channelBlock
             wq += channelBlock
+        }
+        if prefetchAhead > 0 {
+            for _ in 0..<count {
+                convbench_prefetch(wp + prefetchAhead)
+                convbench_prefetch(wq + prefetchAhead)
+                step()
+            }
+        } else {
+            for _ in 0..<count { step() }
         }
         a.store(Store.self, bias: bias, valid: channelBlock, plane: plane, addend: addend, out: out)
         c.store(Store.self, bias: bias + channelBlock, valid: validInLast, plane: plane,
@@ -54,14 +67,22 @@ extension DirectConvolution {
     static func tile4x48<Store: WideStore>(_: Store.Type, _ strip: UnsafePointer<Float>, _ count: Int, _ plane: Int,
                                            _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ valid: Int,
                                            _ addend: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>,
-                                           _ rowStride: Int) {
+                                           _ rowStride: Int, _ prefetchAhead: Int) {
         var a = Block48.zero
         var src = strip, wp = w
-        for _ in 0..<count {
+        @inline(__always) func step() {
             let (v0, v1, v2) = strip48(src)
             a.accumulate(v0, v1, v2, wp)
             src += rowStride
             wp += channelBlock
+        }
+        if prefetchAhead > 0 {
+            for _ in 0..<count {
+                convbench_prefetch(wp + prefetchAhead)
+                step()
+            }
+        } else {
+            for _ in 0..<count { step() }
         }
         a.store(Store.self, bias: bias, valid: valid, plane: plane, addend: addend, out: out)
         if Store.relu { reLURows(out, rows: valid, plane: plane) }
