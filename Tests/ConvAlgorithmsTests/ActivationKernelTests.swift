@@ -58,6 +58,22 @@ import Testing
         }
     }
 
+    /// Rows of 128 or more go one at a time, asking for the input ahead of the window
+    /// (`poolPrefetchBytes`, past the last plane's end too): Xception's 147-wide pool (Keras 'same',
+    /// padding only at the end) and a PyTorch-style padded one, 1 and 2 threads, against the loop.
+    @Test(arguments: [(147, 147, 0, 74), (33, 130, 1, 17)])
+    func wideRowsMatchScalarLoop(height: Int, width: Int, pad: Int, outHeight: Int) {
+        let planes = 8, ow = (width + 2 * pad - 3) / 2 + 1 + (pad == 0 ? 1 : 0)
+        let wide = Tensor.random(shape: [planes, height, width], .uniform(low: -1, high: 1), seed: 12).scalars
+        let expected = scalarMaxPool(wide, planes: planes, height, width, outHeight, ow, k: 3, s: 2, top: pad, left: pad)
+        for threads in [1, 2] {
+            var y = [Float](repeating: .nan, count: planes * outHeight * ow)
+            ActivationKernels.maxPool(wide, planes: planes, height: height, width: width, &y, outHeight: outHeight, outWidth: ow,
+                                      kernel: (3, 3), stride: (2, 2), padTop: pad, padLeft: pad, threads: threads)
+            #expect(y == expected, "\(height)×\(width) threads \(threads)")
+        }
+    }
+
     /// Plane means against a float64 loop: areas with and without a tail after the 8-lane vectors
     /// (37·41, 100, 64, 7, 1), planes split among 1–3 threads with the same bits. The data's mean
     /// is 0.25, so a dropped vector or tail, or a wrong divisor, moves it far outside the bound.
