@@ -38,7 +38,7 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Model suites: also run the network in ONNX Runtime (same as --peer onnxruntime).") var peers = false
     @Option(name: .customLong("peer"), help: "Model suites: a peer runtime to check and time against (onnxruntime, torch; repeatable).")
     var peerRuntimes: [String] = []
-    @Option(name: .customLong("peer-rounds"), help: "Interleaved rounds of convbench and peer forward passes (default: enough for about 12 s, 5 to 40; 3 with --quick).")
+    @Option(name: .customLong("peer-rounds"), help: "Interleaved rounds of convbench and peer forward passes (default: enough for about 30 s, 5 to 60; 3 with --quick).")
     var peerRounds: Int?
     @Option(name: .customLong("peer-script"), help: "The peer script.") var peerScript = "Benchmarks/peers/peers.py"
     @Option(name: .customLong("peer-settle"), help: "Seconds between the end of one timed pass and the start of the next in the peer rounds (default 0.2).")

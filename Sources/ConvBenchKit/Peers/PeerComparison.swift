@@ -29,16 +29,19 @@ public enum PeerComparison {
     /// next runtime's pass (measured: 145 ms instead of 112 for convbench's Xception at 160×160).
     ///
     /// `rounds` nil: as many rounds as fill about `roundsBudget` seconds of passes and settling,
-    /// judged from the untimed passes, from 5 to 40. One pass of a 90 ms network in 5 rounds was at
+    /// judged from the untimed passes, from 5 to 60. One pass of a 90 ms network in 5 rounds was at
     /// the mercy of a few slow passes (convbench's Xception passes in one run: 88 ms for four rounds,
-    /// then 95–110, while ONNX Runtime's stayed at 84–89); DeepLab's rounds keep 5, Xception's get 20.
+    /// then 95–110, while ONNX Runtime's stayed at 84–89); 21 rounds were not enough either: the
+    /// same selected table as its own "peer" (in a second process, interleaved the same way) came
+    /// out at 0.96 of itself in a run whose rounds crossed one of the host's slow spells. DeepLab's
+    /// rounds get 11, Xception's 52.
     ///
     /// Before the timed rounds, untimed ones for about `warmupSeconds` (at least one): the peer has
     /// just built and checked its sessions, and the first rounds after that were the slowest of
     /// their run for both runtimes (Xception, two runs of 18: convbench 109–124 ms against a median of
     /// 89–93, ONNX Runtime 98–105 against 87).
     public static func interleave(runner: ModelRunner, input: Tensor, sessions: [PeerSession], rounds: Int?,
-                                  settle: Double = 0.2, roundsBudget: Double = 12,
+                                  settle: Double = 0.2, roundsBudget: Double = 30,
                                   warmupSeconds: Double = 2) -> [PeerResult] {
         var results = sessions.map { s in
             PeerResult(runtime: s.setup.runtime, version: s.setup.version,
@@ -94,9 +97,9 @@ public enum PeerComparison {
         return min(10, max(1, Int((seconds / roundSeconds).rounded())))
     }
 
-    /// Rounds that fill `budget` seconds when one round takes `roundSeconds`, from 5 to 40.
+    /// Rounds that fill `budget` seconds when one round takes `roundSeconds`, from 5 to 60.
     public static func automaticRounds(roundSeconds: Double, budget: Double) -> Int {
         guard roundSeconds > 0, roundSeconds.isFinite else { return 5 }
-        return min(40, max(5, Int(budget / roundSeconds)))
+        return min(60, max(5, Int(budget / roundSeconds)))
     }
 }
