@@ -98,6 +98,7 @@ struct OffByOneElement: ConvolutionAlgorithm {
         // JSON is the source of truth and reads back.
         let data = try report.jsonData()
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("r-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
         try AtomicFile.write(data, to: path)
         let back = try RunReport.load(path: path)
         #expect(back.layers[0].caseLine == conv.caseLine && back.schemaVersion == RunReport.currentSchemaVersion)

@@ -3,15 +3,12 @@ import Testing
 @testable import ConvCore
 
 @Suite struct NPYTests {
-    func tempPath(_ name: String) -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("convbench-npy-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir.appendingPathComponent(name).path
-    }
-
     @Test func float32RoundTripThroughAFile() throws {
         let t = Tensor.random(shape: [2, 3, 4, 5], .normal(mean: 0, std: 1), seed: 7)
-        let path = tempPath("t.npy")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("convbench-npy-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("t.npy").path
         try NPY.write(t, to: path)
         let back = try NPY.read(path: path)
         #expect(back.shape == [2, 3, 4, 5])

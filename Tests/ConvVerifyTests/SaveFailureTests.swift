@@ -13,6 +13,7 @@ import Testing
         let report = VerifyEngine(algorithms: [mutant], options: o).run()
         let f = try #require(report.algorithms[0].failures.first)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("convbench-save-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         try f.save(to: dir, algorithmImplementation: AlgorithmOutput(mutant))
         let d = f.minimal
         let x = try NPY.read(path: dir + "/input.npy"), w = try NPY.read(path: dir + "/weight.npy")
