@@ -49,9 +49,21 @@ extension DirectConvolution {
     /// 1536→2048), in one long run per worker, and the hardware prefetcher alone left the FMAs
     /// waiting: 1536→2048 at 10×10 took 3.45–3.64 ms from cold weights, 3.14–3.25 with the prefetch
     /// (1024→1536: 1.67 → 1.59), alternated in one process. The strip split reads each block again
-    /// for every panel and gained nothing from it (728→728 at 19×19: 1.000–1.005); prefetching in
+    /// for every panel and gained nothing from this distance (728→728 at 19×19: 1.000–1.005; it
+    /// asks for the next pair's weights instead, `pointwiseNextPairPrefetch`); prefetching in
     /// every tile cost 1–3% on the other layers.
     static let pointwisePrefetchDistance = 1024
+
+    /// How far ahead, in floats per input channel, the strip split's first 48-pixel tile of each
+    /// block pair in a panel asks for weights: 8, the next pair's (a pair's weights are 8 floats
+    /// per input channel), which its first tile then finds on the way. In a pass the weights come
+    /// from memory (the pass's 80 MB leave none in the cache): alternated in one process, 2
+    /// threads, with cold weights and warm input and output, 728→728 and 728→1024 at 19×19 and
+    /// 256→728 at 37×37 0.988, 0.987 and 0.990 of the time (two pairs ahead or half a pair: the
+    /// same within 0.5%); warm, 0.999–1.001; whole Xception passes 0.994 (87 quiet rounds), their
+    /// convolutions 73.98 against 74.29 ms. Only where the input is read in place: DeepLab's
+    /// packed layers (64×64, 128×128) gained nothing, 0.992–1.004 of the time from cold caches.
+    static let pointwiseNextPairPrefetch = 8
 
     /// Input per group above which the strip split prefetches the next panel's input while it
     /// computes the current one (`NextPanelPrefetch`), for groups of up to
@@ -309,7 +321,8 @@ extension DirectConvolution {
                                     let rowStride = readsInPlace ? inPlane : wideStrip
                                     wideTile(source, count: p.cinG, plane: plane, w: w,
                                              bias: bias + oc, pair: pair, validInLast: validInLast, relu: relu,
-                                             addend: add, out: y + oc * plane + px, rowStride: rowStride)
+                                             addend: add, out: y + oc * plane + px, rowStride: rowStride,
+                                             prefetchAhead: readsInPlace && k == 0 ? pointwiseNextPairPrefetch * p.cinG : 0)
                                 } else {
                                     stripTile(PackedRows(strips + k * p.cinG * pointwiseTile), p: p, plane: plane, w: w,
                                               bias: bias + oc, pair: pair, validInLast: validInLast, relu: relu,
