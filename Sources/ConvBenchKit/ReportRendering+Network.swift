@@ -48,14 +48,17 @@ extension RunReport {
     private func peerSection(_ peers: [PeerResult]) -> String {
         var h = "<h3>Peers on the same network, same threads, one run</h3>"
         h += "<p>Each round times one convbench forward pass (selected table) and then one pass of each peer; "
-        h += "medians over the rounds. Agreement: \(esc(peerToleranceRule ?? ""))</p>"
+        h += "medians over the rounds; paired: the median over the rounds of each round's convbench ÷ peer time. "
+        h += "Agreement: \(esc(peerToleranceRule ?? ""))</p>"
         h += "<table><tr><th>peer</th><th>ms/image</th><th>p10–p90 ms</th><th>convbench ms (same rounds)</th>"
-        h += "<th>convbench ÷ peer time</th><th>agreement</th><th>worst rel. diff</th><th>status</th></tr>"
+        h += "<th>convbench ÷ peer time</th><th>paired: median round's ratio</th><th>agreement</th><th>worst rel. diff</th>"
+        h += "<th>status</th></tr>"
         for p in peers {
             let spread = p.run.map { String(format: "%.1f–%.1f", $0.p10 * 1e3, $0.p90 * 1e3) } ?? "–"
             let verdict = p.agrees ? "agrees at \(p.agreement.count) checkpoints" : "DISAGREES"
             h += "<tr><td>\(esc(p.runtime)) \(esc(p.version ?? ""))</td><td>\(fmt(p.run?.median, 1e3))</td><td>\(spread)</td>"
             h += "<td>\(fmt(p.convbench?.median, 1e3))</td><td class=sel>\(fmt(p.convbenchTimeRatio, 1, "%.2f"))</td>"
+            h += "<td>\(fmt(p.pairedTimeRatio, 1, "%.3f"))</td>"
             h += "<td\(p.agrees ? "" : " class=invalid")>\(verdict)</td><td>\(fmt(p.worstRelativeDifference, 1, "%.1e"))</td>"
             h += "<td>\(esc(p.status))</td></tr>"
         }

@@ -34,6 +34,7 @@ extension RunReport {
     static let forwardCSVColumns = [
         "suite", "model", "input", "pass", "kind", "status", "median_ms", "p10_ms", "p90_ms", "repetitions",
         "images_per_second", "time_ratio_to_convbench_selected", "agrees", "worst_relative_difference",
+        "convbench_paired_ratio",
     ]
 
     /// Model suites: one row per forward pass — convbench's (selected table, single algorithms) and
@@ -47,7 +48,7 @@ extension RunReport {
         for e in endToEnd ?? [] {
             let ratio = e.run.flatMap { r in selected.map { r.median / $0 } }
             out += [q(suite), q(name), input, q(e.policy), "convbench", q(e.status), f(e.run?.median, 1e3), f(e.run?.p10, 1e3),
-                    f(e.run?.p90, 1e3), e.run.map { String($0.repetitions) } ?? "", f(e.imagesPerSecond), f(ratio), "", ""]
+                    f(e.run?.p90, 1e3), e.run.map { String($0.repetitions) } ?? "", f(e.imagesPerSecond), f(ratio), "", "", ""]
                 .joined(separator: ",") + "\n"
         }
         for p in peers ?? [] {
@@ -55,7 +56,7 @@ extension RunReport {
             out += [q(suite), q(name), input, q(p.runtime), "peer", q(p.status), f(p.run?.median, 1e3), f(p.run?.p10, 1e3),
                     f(p.run?.p90, 1e3), p.run.map { String($0.repetitions) } ?? "",
                     f(p.run.map { Double(model?.input.first ?? 1) / $0.median }), f(ratio), p.agrees ? "yes" : "no",
-                    f(p.worstRelativeDifference)].joined(separator: ",") + "\n"
+                    f(p.worstRelativeDifference), f(p.pairedTimeRatio)].joined(separator: ",") + "\n"
         }
         return out
     }
@@ -89,12 +90,13 @@ extension RunReport {
             }
         }
         if let peers, !peers.isEmpty {
-            s += "\n| peer | ms/image | convbench ms (same rounds) | convbench ÷ peer time | agreement (worst rel. diff) | status |\n"
-            s += "| --- | ---: | ---: | ---: | --- | --- |\n"
+            s += "\n| peer | ms/image | convbench ms (same rounds) | convbench ÷ peer time | paired (median round) | agreement (worst rel. diff) | status |\n"
+            s += "| --- | ---: | ---: | ---: | ---: | --- | --- |\n"
             for p in peers {
                 s += "| \(p.runtime) \(p.version ?? "") | " + (p.run.map { String(format: "%.1f", $0.median * 1e3) } ?? "–")
                 s += " | " + (p.convbench.map { String(format: "%.1f", $0.median * 1e3) } ?? "–")
                 s += " | " + (p.convbenchTimeRatio.map { String(format: "%.2f", $0) } ?? "–")
+                s += " | " + (p.pairedTimeRatio.map { String(format: "%.3f", $0) } ?? "–")
                 s += " | \(p.agrees ? "agrees" : "DISAGREES") at \(p.agreement.count) checkpoints ("
                 s += (p.worstRelativeDifference.map { String(format: "%.1e", $0) } ?? "–") + ") | \(p.status) |\n"
             }

@@ -76,10 +76,15 @@ import Testing
         #expect((run["median"] as? Double ?? 0) >= 0.01)
         #expect((peers[0]["convbench"] as? [String: Any])?["repetitions"] as? Int == 4)
         #expect((peers[0]["convbenchTimeRatio"] as? Double ?? 0) > 0)
+        #expect((peers[0]["pairedTimeRatio"] as? Double ?? 0) > 0)
         #expect((report["peerToleranceRule"] as? String)?.contains("√(Σ K") == true)
         let csv = try String(contentsOfFile: out + "/forward.csv", encoding: .utf8).split(separator: "\n")
         #expect(csv[0].hasPrefix("suite,model,input,pass,kind,status,median_ms"))
-        #expect(csv.contains { $0.contains("\"fake-onnxruntime\",peer,\"ok\"") && $0.hasSuffix(",yes,0") })
+        #expect(csv[0].hasSuffix(",worst_relative_difference,convbench_paired_ratio"))
+        #expect(csv.contains { line in
+            line.contains("\"fake-onnxruntime\",peer,\"ok\"") && line.contains(",yes,0,")
+                && (Double(line.split(separator: ",").last ?? "") ?? 0) > 0
+        })
         let html = try String(contentsOfFile: out + "/report.html", encoding: .utf8)
         #expect(html.contains("Peers on the same network") && html.contains("fake-onnxruntime"))
         #expect(r.stdout.contains("| fake-onnxruntime 0 |"))

@@ -178,6 +178,27 @@ struct OffByOneElement: ConvolutionAlgorithm {
         #expect(PeerComparison.automaticRounds(roundSeconds: .nan, budget: 30) == 5)
     }
 
+    /// The paired ratio takes each round's two passes together. The fixture is a real Xception run
+    /// (ms, 50 rounds) whose last 24 rounds fell in one of the host's slow spells: the ratio of the
+    /// medians is 1.03, the median round's ratio 0.967. Rounds that do not pair give none.
+    @Test func pairedRatioComparesEachRound() throws {
+        let convbench = [81.2, 89.6, 80.6, 84.4, 85.7, 108.0, 79.2, 84.7, 84.4, 101.3, 80.5, 79.2, 81.4, 79.3, 80.3, 80.3,
+                         83.8, 78.8, 91.0, 81.6, 88.5, 79.1, 96.0, 79.3, 83.5, 80.8, 92.9, 126.6, 102.1, 93.1, 93.6, 94.0,
+                         98.3, 104.6, 102.5, 93.8, 99.6, 93.6, 111.3, 96.6, 96.4, 93.2, 99.2, 93.3, 116.1, 95.1, 87.3, 80.0,
+                         80.3, 89.2]
+        let peer = [84.1, 88.6, 85.7, 83.6, 84.0, 89.5, 83.3, 82.7, 85.8, 86.5, 83.6, 83.5, 83.5, 86.3, 86.4, 85.1, 84.4,
+                    83.3, 83.7, 82.9, 83.6, 83.6, 85.4, 85.4, 86.8, 83.4, 101.2, 100.4, 100.1, 101.1, 98.2, 97.8, 98.2,
+                    102.1, 129.0, 101.3, 98.4, 98.4, 99.4, 99.0, 101.7, 99.9, 98.6, 97.8, 98.3, 98.6, 85.4, 90.9, 87.1, 84.2]
+        let ofMedians = TimingStats(samples: convbench).median / TimingStats(samples: peer).median
+        let paired = try #require(PeerComparison.pairedRatio(convbench: convbench, peer: peer))
+        #expect(abs(ofMedians - 1.0317) < 1e-3)
+        #expect(abs(paired - 0.9672) < 1e-3)
+        #expect(PeerComparison.pairedRatio(convbench: [1, 2, 3], peer: [2, 2, 2]) == 1)
+        #expect(PeerComparison.pairedRatio(convbench: [1, 2], peer: [1]) == nil)
+        #expect(PeerComparison.pairedRatio(convbench: [], peer: []) == nil)
+        #expect(PeerComparison.pairedRatio(convbench: [1], peer: [0]) == nil)
+    }
+
     /// Untimed rounds before them fill about 2 s: three of Xception's, one of DeepLab's, at most
     /// ten, and one when the round time cannot be judged.
     @Test func warmupFillsItsSeconds() {

@@ -17,6 +17,9 @@ public struct PeerResult: Codable, Sendable {
     public var convbench: TimingStats?
     /// convbench's median ÷ the peer's: below 1, convbench is faster.
     public var convbenchTimeRatio: Double?
+    /// The median over the rounds of convbench's pass ÷ the peer's pass of the same round
+    /// (`PeerComparison.pairedRatio`).
+    public var pairedTimeRatio: Double?
 
     public var worstRelativeDifference: Double? { agreement.compactMap(\.relativeDifference).max() }
 }
@@ -87,8 +90,22 @@ public enum PeerComparison {
             results[i].run = peer
             results[i].convbench = convbench
             results[i].convbenchTimeRatio = convbench.map { $0.median / peer.median }
+            results[i].pairedTimeRatio = pairedRatio(convbench: ours, peer: theirs[i])
         }
         return results
+    }
+
+    /// The median over the rounds of convbench's time ÷ the peer's in the same round; nil unless
+    /// both have one time per round. Each round's two passes run a few hundred milliseconds apart,
+    /// under the same conditions of the host, which the ratio of the two medians does not keep: when
+    /// one of the host's slow spells covered 20 of 50 Xception rounds, convbench's pass was the
+    /// faster in 31 rounds (0.967 at the median round), while its median fell on its quiet passes'
+    /// slower tail and the ratio of medians read 1.03. Against itself (the selected
+    /// table timed in a second process as its own peer) the paired ratio read 0.971 and 0.992 where
+    /// the ratio of medians read 0.961 and 0.979.
+    public static func pairedRatio(convbench: [Double], peer: [Double]) -> Double? {
+        guard !convbench.isEmpty, convbench.count == peer.count, peer.allSatisfy({ $0 > 0 }) else { return nil }
+        return TimingStats(samples: zip(convbench, peer).map { $0 / $1 }).median
     }
 
     /// Untimed rounds that fill about `seconds` when one round takes `roundSeconds`, from 1 to 10.
