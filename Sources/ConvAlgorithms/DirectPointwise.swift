@@ -225,12 +225,8 @@ extension DirectConvolution {
             guard tail > 0 else { return }
             locate(p, offsets, px, tail)
             for g in 0..<p.groups {
-                pointwiseTail(x + g * p.cinG * inPlane, offsets: offsets, inPlane: inPlane, cinG: p.cinG,
-                              w: weights + (g * p.channelBlocks + first) * p.cinG * channelBlock,
-                              bias: bias + g * p.coutG + first * channelBlock, blocks: end - first,
-                              validInLast: min(channelBlock, p.coutG - (end - 1) * channelBlock), relu: relu,
-                              addend: sharedAddend.value.map { $0 + (g * p.coutG + first * channelBlock) * plane + px },
-                              out: y + (g * p.coutG + first * channelBlock) * plane + px, outPlane: plane, count: tail)
+                tailBlocks(p, xg: x + g * p.cinG * inPlane, offsets: offsets, px: px, count: tail, blocks: first..<end,
+                           group: g, weights: weights, bias: bias, relu: relu, addend: sharedAddend.value, y: y)
             }
         }
         if tiled == 0 {
@@ -490,13 +486,8 @@ extension DirectConvolution {
                                 if lastPanel && tail > 0 {
                                     let px = fullTiles * pointwiseTile
                                     locate(p, offsets, px, tail)
-                                    let oc = g * p.coutG + group.lowerBound * channelBlock
-                                    pointwiseTail(xg, offsets: offsets, inPlane: inPlane, cinG: p.cinG,
-                                                  w: weights + (g * p.channelBlocks + group.lowerBound) * p.cinG * channelBlock,
-                                                  bias: bias + oc, blocks: group.count,
-                                                  validInLast: min(channelBlock, p.coutG - (group.upperBound - 1) * channelBlock),
-                                                  relu: relu, addend: sharedAddend.value.map { $0 + oc * plane + px },
-                                                  out: y + oc * plane + px, outPlane: plane, count: tail)
+                                    tailBlocks(p, xg: xg, offsets: offsets, px: px, count: tail, blocks: group, group: g,
+                                               weights: weights, bias: bias, relu: relu, addend: sharedAddend.value, y: y)
                                 }
                                 b = group.upperBound
                             }
@@ -542,13 +533,23 @@ extension DirectConvolution {
         let tail = plane - px
         guard tail > 0 else { return }
         locate(p, offsets, px, tail)
+        tailBlocks(p, xg: xg, offsets: offsets, px: px, count: tail, blocks: blocks, group: g, weights: weights,
+                   bias: bias, relu: relu, addend: addend, y: y)
+    }
+
+    /// The `count` pixels from output pixel `px` on (their input offsets in `offsets`, `locate`)
+    /// for output-channel blocks `blocks` of group `g`, whose input starts at `xg` (`pointwiseTail`).
+    static func tailBlocks(_ p: Plan, xg: UnsafePointer<Float>, offsets: UnsafePointer<Int>, px: Int, count: Int,
+                           blocks: Range<Int>, group g: Int, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                           relu: Bool, addend: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
+        let plane = p.oh * p.ow
         let oc = g * p.coutG + blocks.lowerBound * channelBlock
-        pointwiseTail(xg, offsets: offsets, inPlane: inPlane, cinG: p.cinG,
+        pointwiseTail(xg, offsets: offsets, inPlane: p.ih * p.iw, cinG: p.cinG,
                       w: weights + (g * p.channelBlocks + blocks.lowerBound) * p.cinG * channelBlock,
                       bias: bias + oc, blocks: blocks.count,
                       validInLast: min(channelBlock, p.coutG - (blocks.upperBound - 1) * channelBlock),
-                      relu: relu, addend: addend.map { $0 + oc * plane + px },
-                      out: y + oc * plane + px, outPlane: plane, count: tail)
+                      relu: relu, addend: addend.map { $0 + oc * plane + px }, out: y + oc * plane + px,
+                      outPlane: plane, count: count)
     }
 
     /// 4 output channels × 24 pixels: y = (Σ_k w[k]·x_k + bias) + addend, then the ReLU, where x_k
