@@ -37,7 +37,7 @@ public enum PeerComparison {
     /// then 95–110, while ONNX Runtime's stayed at 84–89); 21 rounds were not enough either: the
     /// same selected table as its own "peer" (in a second process, interleaved the same way) came
     /// out at 0.96 of itself in a run whose rounds crossed one of the host's slow spells. DeepLab's
-    /// rounds get 11, Xception's 52.
+    /// runs got 10 rounds, Xception's 44–50.
     ///
     /// Before the timed rounds, untimed ones for about `warmupSeconds` (at least one): the peer has
     /// just built and checked its sessions, and the first rounds after that were the slowest of
