@@ -50,6 +50,22 @@ import Testing
         #expect(Double(plan.arenaBytes) < 2.5 * Double(plan.livePeakBytes))
     }
 
+    /// A new value takes the free slot freed last: in Xception's middle flow each block's first ReLU
+    /// (whose depthwise layer cannot write over its input, the residual operand) goes where the
+    /// previous block's input was, which that block's add has just read for the last time; the
+    /// smallest free slot would be the one the add's 1×1 operand was computed from.
+    @Test func newValuesTakeTheSlotFreedLast() {
+        let xception = Self.graphs[1]
+        let plan = BufferPlan(xception, overwritableInputs: Self.depthwise(xception))
+        for block in 6...13 {
+            let act = xception.id(named: "block\(block)_sepconv1_act")!.index
+            let add = xception.nodes[act].inputs[0].index
+            #expect(xception.nodes[add].name.hasPrefix("add"))
+            let residual = xception.nodes[add].inputs[1].index
+            #expect(plan.slots[act] == plan.slots[residual], "block\(block)")
+        }
+    }
+
     /// ResNet's post-addition ReLU and add run in place; a ReLU whose operand is read again does not.
     @Test func inPlaceDecisions() throws {
         let graph = Self.graphs[0]
