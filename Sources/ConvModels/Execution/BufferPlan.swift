@@ -4,16 +4,18 @@
 /// reads it (model outputs to the end). In execution order each new value takes, of the free slots
 /// large enough, the one freed last (else the largest free one, grown), and the slots of values
 /// read for the last time are freed after the node runs, never before, so no node writes over its
-/// own operands. The slot freed last is the one whose lines are likeliest still in the cache, and
-/// held by the core that will write them: in Xception's middle flow each block's first depthwise
-/// layer (which cannot write over its input, the residual's) had taken the smallest free slot,
-/// the one the block's last 1×1 layer had read whole on both cores, rather than the block input's,
-/// which the fused add had just read, each core its own half. 0.145 → 0.107 ms per such layer in
-/// whole passes, the passes 0.986 of the time (alternated in one process, 200 rounds in a slow
-/// spell); arenas no larger (Xception's the same, DeepLab v3-ResNet-50's 96 instead of 113 MB). ReLU, dropout and add write over their first operand when that operand
+/// own operands. ReLU, dropout and add write over their first operand when that operand
 /// dies there (in place), and so do the convolutions in `overwritableInputs` (their algorithms
 /// read each input element before writing over it: `InputOverwriting`) when their output has
 /// the operand's size. The graph input is the caller's tensor and takes no slot.
+///
+/// Why the slot freed last: its lines are the likeliest to be still in the cache, held by the core
+/// that will write them. Each of Xception's middle-flow blocks starts with a depthwise layer that
+/// cannot write over its input (the residual's); it had taken the smallest free slot, the one the
+/// block's last 1×1 layer had read whole on both cores, and now takes the block input's, which the
+/// fused add had just read, each core its own half: 0.145 → 0.107 ms per such layer in whole
+/// passes, the passes 0.986 and 0.990 of the time (alternated in one process, 200 and 150 rounds).
+/// The arenas are no larger (Xception's the same, DeepLab v3-ResNet-50's 96 instead of 113 MB).
 ///
 /// `arenaBytes` is the memory the runner allocates for activations; `livePeakBytes`, the largest
 /// sum of simultaneously live values, is what any plan with the same in-place decisions needs at
