@@ -96,7 +96,7 @@ public struct Runoff: Codable, Sendable, Equatable {
         self.algorithms = algorithms
         self.first = first
         self.second = second
-        medianRatio = TimingStats(samples: zip(second, first).map { $0 / $1 }).median
+        medianRatio = TimingStats.medianRatio(second, over: first)
     }
 
     public var winner: String { medianRatio >= 1 ? algorithms[0] : algorithms[1] }

@@ -25,6 +25,13 @@ public struct TimingStats: Codable, Sendable, Equatable {
         min = sorted[0]
         repetitions = samples.count
     }
+
+    /// The median over pairs of `numerators[i] ÷ denominators[i]`: two things timed in alternation,
+    /// each pair under the same load of the host (the layer runoff, the peer rounds).
+    public static func medianRatio(_ numerators: [Double], over denominators: [Double]) -> Double {
+        precondition(!numerators.isEmpty && numerators.count == denominators.count)
+        return TimingStats(samples: zip(numerators, denominators).map { $0 / $1 }).median
+    }
 }
 
 /// How repetitions are chosen: warm-up runs first (not recorded), then timed runs until at least

@@ -105,7 +105,7 @@ public enum PeerComparison {
     /// the ratio of medians read 0.961 and 0.979.
     public static func pairedRatio(convbench: [Double], peer: [Double]) -> Double? {
         guard !convbench.isEmpty, convbench.count == peer.count, peer.allSatisfy({ $0 > 0 }) else { return nil }
-        return TimingStats(samples: zip(convbench, peer).map { $0 / $1 }).median
+        return TimingStats.medianRatio(convbench, over: peer)
     }
 
     /// Untimed rounds that fill about `seconds` when one round takes `roundSeconds`, from 1 to 10.
