@@ -43,10 +43,19 @@ public struct MachineInfo: Codable, Sendable {
             os: pretty,
             swiftVersion: swift,
             buildFlags: buildFlags,
-            openBLAS: openblas_get_config().map { String(cString: $0) } ?? "unknown",
+            openBLAS: openBLASDescription,
             fftw: String(cString: convbench_fftwf_version()),
             hostname: ProcessInfo.processInfo.hostName)
     }()
+
+    /// OpenBLAS's build and core, and the core convbench replaced (OpenBLASKernels) if it did.
+    static var openBLASDescription: String {
+        let config = openblas_get_config().map { String(cString: $0) } ?? "unknown"
+        let environment = ProcessInfo.processInfo.environment
+        guard let replaced = environment[OpenBLASKernels.replacedVariable],
+              let core = environment[OpenBLASKernels.variable] else { return config }
+        return "\(config) (\(OpenBLASKernels.variable)=\(core) set by convbench: OpenBLAS had chosen \(replaced) for this CPU)"
+    }
 
     #if DEBUG
     static let buildFlags = "debug; kernels -Ounchecked -march=native"

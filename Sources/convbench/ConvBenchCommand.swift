@@ -16,7 +16,7 @@ struct ConvBenchCommand: ParsableCommand {
 
     /// Bad input of any kind prints one line on stderr and exits with status 2; help exits 0.
     static func main() {
-        QuietOpenBLASThreads.ensure()
+        OpenBLASEnvironment.ensure()
         do {
             var command = try parseAsRoot()
             try command.run()
