@@ -15,7 +15,14 @@ import ConvCore
 /// padding. Work items (image, group, channel block, row) are split statically over threads and
 /// each element is summed in one fixed order, so results do not depend on the thread count.
 public struct DirectConvolution: ConvolutionAlgorithm {
-    public init() {}
+    /// Where the 1×1 path's 48-pixel strips read input planes that allow both
+    /// (`pointwiseReadsInPlace`): in place, or packed into aligned panels first
+    /// (`pointwiseStripsReadInPlace`). `automatic` is the one measured faster on this CPU's kind.
+    public enum StripInput: Sendable { case automatic, inPlace, packed }
+
+    public let stripInput: StripInput
+
+    public init(stripInput: StripInput = .automatic) { self.stripInput = stripInput }
 
     public var name: String { "direct" }
     public var summary: String { "register-blocked direct loops (4 channels x 16 columns) on a padded polyphase copy; every geometry incl. transposed" }
@@ -26,7 +33,8 @@ public struct DirectConvolution: ConvolutionAlgorithm {
     public func prepare(_ conv: ConvDescriptor, weights: Tensor, bias: Tensor?,
                         options: AlgorithmOptions) throws -> any PreparedConvolution {
         try checkPrepare(conv, weights: weights, bias: bias)
-        return Prepared(conv, weights: weights, bias: conv.hasBias ? bias : nil, threads: options.threads)
+        return Prepared(conv, weights: weights, bias: conv.hasBias ? bias : nil, threads: options.threads,
+                        stripInput: stripInput)
     }
 
     static let channelBlock = 4
@@ -50,8 +58,15 @@ public struct DirectConvolution: ConvolutionAlgorithm {
         /// Per kernel column kx: where its tap starts within a padded row, phase·wq + ⌊kx·dw / sw⌋
         /// (computed once: an integer division in the hot loop costs more than the FMAs).
         let tapOffsets: [Int]
+        /// Whether the 1×1 path's 48-pixel strips may read the input in place (`StripInput`).
+        let stripsInPlace: Bool
 
-        init(_ c: ConvDescriptor) {
+        init(_ c: ConvDescriptor, stripInput: StripInput = .automatic) {
+            switch stripInput {
+            case .automatic: stripsInPlace = DirectConvolution.stripsReadInPlaceByDefault
+            case .inPlace: stripsInPlace = true
+            case .packed: stripsInPlace = false
+            }
             cinG = c.inChannelsPerGroup; coutG = c.outChannelsPerGroup; groups = c.groups
             batch = c.batch; inChannels = c.inChannels; outChannels = c.outChannels
             kh = c.kernelHeight; kw = c.kernelWidth; dh = c.dilationHeight; dw = c.dilationWidth
@@ -98,9 +113,9 @@ public struct DirectConvolution: ConvolutionAlgorithm {
         /// Whether the layer runs as shifted 1×1 products (DirectTaps.swift).
         let runsAsTaps: Bool
 
-        init(_ c: ConvDescriptor, weights: Tensor, bias: Tensor?, threads: Int) {
+        init(_ c: ConvDescriptor, weights: Tensor, bias: Tensor?, threads: Int, stripInput: StripInput) {
             descriptor = c
-            plan = Plan(c)
+            plan = Plan(c, stripInput: stripInput)
             self.threads = threads
             let p = plan, w = weights.scalars
             runsAsTaps = DirectConvolution.runsAsShiftedTaps(c)

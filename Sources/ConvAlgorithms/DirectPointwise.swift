@@ -10,7 +10,9 @@ import ConvCore
 /// every block of 4 output channels reads it from L2: read in place, the strip's rows lie a plane apart
 /// (16 KB for a 64×64 map, a power of two), all in the same cache sets, and the 2048-channel ASPP
 /// projection ran at 0.14 of the equivalent SGEMM. Planes of other sizes (Xception's) are read in
-/// place by the 48-pixel tiles (`pointwiseReadsInPlace`).
+/// place by the 48-pixel tiles (`pointwiseReadsInPlace`) except on Intel cores, where the packed
+/// panels' aligned loads pay for the copy (`stripsReadInPlaceByDefault`); their last pixels take
+/// rest tiles (PointwiseRestTile.swift).
 /// The general row kernel (4 × 16 over a padded copy, input chunks summed through the output)
 /// reached 0.24–0.37 of the equivalent SGEMM on 1×1 layers.
 ///
@@ -117,7 +119,7 @@ extension DirectConvolution {
     /// time, quiet periods 1.004. Larger inputs (74×74 and up), read whole by both workers, took
     /// 1.06–1.14 times as long on their separable pairs.
     static func pointwiseSplitsByChannels(_ p: Plan) -> Bool {
-        pointwiseReadsInPlace(p) && p.cinG * p.ih * p.iw * MemoryLayout<Float>.size <= pointwisePrefetchInputBytes
+        pointwiseStripsReadInPlace(p) && p.cinG * p.ih * p.iw * MemoryLayout<Float>.size <= pointwisePrefetchInputBytes
     }
 
     /// Input planes whose size in bytes is a multiple of this put every row of a strip read in
@@ -137,6 +139,22 @@ extension DirectConvolution {
         pointwiseStripWidth(p) == wideStrip
             && (p.ih * p.iw * MemoryLayout<Float>.size) % pointwiseSetConflictBytes != 0
     }
+
+    /// Whether the strip split's 48-pixel tiles read in place (`pointwiseReadsInPlace`) on this
+    /// plan (`StripInput`), rather than from packed panels whose rows start on cache lines.
+    static func pointwiseStripsReadInPlace(_ p: Plan) -> Bool {
+        p.stripsInPlace && pointwiseReadsInPlace(p)
+    }
+
+    /// `StripInput.automatic`: in place except on Intel cores, where a 16-lane load that is not
+    /// 64-byte aligned spans two cache lines (every row of a strip read in place, except where the
+    /// plane's size is a multiple of 16 floats) and the packed panels' aligned loads won even with
+    /// the copy: on an Emerald Rapids Xeon (2 threads, alternated in one process) 728→728 at
+    /// 19×19 took 0.853 of the in-place time, 256→728 at 37×37 0.786, and in whole Xception passes
+    /// every separable pair from block 2's second to block 13 0.87–0.95 (block 2's first, 64→128
+    /// at 147×147, 1.04). On the Zen 4 VM, whose 512-bit loads are two 256-bit halves, in place
+    /// had won by 0.7–2.4% (below).
+    static let stripsReadInPlaceByDefault = CPUVendor.current != .intel
 
     /// Asks for the lines of `rows` output rows (`plane` apart) of `width` floats from `out` on, in
     /// the state a store needs.
@@ -203,8 +221,8 @@ extension DirectConvolution {
         let tiled = p.groups * fullTiles
         let shared = UncheckedSendable((x, y, weights, bias, scratch))
         let sharedAddend = UncheckedSendable(addend)
-        // The plane's last pixels, fewer than a strip (one 24-pixel strip if there are that many
-        // after 48-pixel strips, then the tail): one slice of the output-channel blocks of every
+        // The plane's last pixels, fewer than a strip (rest tiles where the input is read in place,
+        // else one 24-pixel strip if there are that many after 48-pixel strips, then the tail): one slice of the output-channel blocks of every
         // group per worker, taken after the tiles (as a work item of their own, they fell to one worker,
         // which then had up to a twentieth of the layer more to do than the other).
         func restSlice(_ slice: Int, of slices: Int, offsets: UnsafeMutablePointer<Int>, strip: UnsafeMutablePointer<Float>) {
@@ -212,6 +230,13 @@ extension DirectConvolution {
             let first = p.channelBlocks * slice / slices, end = p.channelBlocks * (slice + 1) / slices
             guard first < end else { return }
             var px = fullTiles * width
+            if pointwiseRestTiles(p, rest: rest) {
+                for g in 0..<p.groups {
+                    restTiles(p, xg: x + g * p.cinG * inPlane, px: px, count: rest, blocks: first..<end, group: g,
+                              weights: weights, bias: bias, relu: relu, addend: sharedAddend.value, y: y)
+                }
+                return
+            }
             if rest >= pointwiseTile {
                 for g in 0..<p.groups {
                     packStrips(p, xg: x + g * p.cinG * inPlane, px: px, count: 1, into: strip, contiguous: contiguous,
@@ -258,7 +283,7 @@ extension DirectConvolution {
         let step = wide ? 2 : 1
         let pairs = (p.channelBlocks + step - 1) / step
         let parts = min(pairs, max(1, (16 * max(1, threads) + panels - 1) / panels))
-        let readsInPlace = pointwiseReadsInPlace(p)
+        let readsInPlace = pointwiseStripsReadInPlace(p)
         // Split by channels, each worker's starting range is one group of parts for every panel.
         let partGroups = threads > 1 && pointwiseSplitsByChannels(p) ? min(threads, parts) : 1
         let partsPerGroup = (parts + partGroups - 1) / partGroups

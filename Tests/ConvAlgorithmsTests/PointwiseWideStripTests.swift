@@ -5,43 +5,55 @@ import Testing
 /// direct's 1×1 path in 48-pixel strips (`wideStrip`, where the kernels have AVX-512's registers):
 /// every output element is exactly the sum of the scalar recurrence — input channels in order from
 /// zero by fused multiply-adds, then + bias, + addend, then the ReLU — with the plane's last pixels
-/// in every case: none (1×48), a tail (7×7 = 48 + 1), one 24-pixel strip (8×9 = 48 + 24), a strip
-/// and a tail (5×15 = 48 + 24 + 3; 19×19 = 7·48 + 24 + 1), and panels of several strips (3×100;
-/// 16×16, whose 1 KB planes are packed, the others read in place: `pointwiseReadsInPlace`);
+/// in every case: none (1×48), a tail (7×7 = 48 + 1), rest tiles of 24, 25 and 27 pixels
+/// (8×9 = 48 + 24, 19×19 = 7·48 + 25, 5×15 = 48 + 27) and of 32 + 5 (5×17 = 48 + 37), and panels
+/// of several strips (3×100; 16×16, whose 1 KB planes are packed, the others read in place or
+/// packed as asked: `StripInput`, `pointwiseReadsInPlace`);
 /// 256 input channels in one group and 24 in each of two; output channels leaving a partial last
 /// block (22) and an odd block count (26 = 7 blocks); 1–3 threads; each of the tile's four stores
 /// (plain, ReLU, addend, addend and ReLU).
 @Suite struct PointwiseWideStripTests {
-    @Test(arguments: [(1, 48), (7, 7), (8, 9), (5, 15), (19, 19), (3, 100), (16, 16)])
+    @Test(arguments: [(1, 48), (7, 7), (8, 9), (5, 15), (5, 17), (19, 19), (3, 100), (16, 16)])
     func exactSums(height: Int, width: Int) throws {
         for (groups, cinG, cout) in [(1, 256, 22), (2, 24, 26)] {
-            let conv = try ConvDescriptor(groups: groups, inChannels: cinG * groups, outChannels: cout, inHeight: height,
-                                          inWidth: width, kernelHeight: 1, kernelWidth: 1, hasBias: true)
-            let p = DirectConvolution.Plan(conv)
-            #expect(DirectConvolution.pointwiseStripWidth(p) == (DirectConvolution.wide ? 48 : 24))
-            #expect(DirectConvolution.pointwiseReadsInPlace(p) == (DirectConvolution.wide && height != 16))
-            let x = Tensor.random(shape: conv.inputShape, .normal(mean: 0, std: 1), seed: UInt64(height * width))
-            let w = Tensor.random(shape: conv.weightShape, .normal(mean: 0, std: 0.1), seed: 7)
-            let b = Tensor.random(shape: conv.biasShape, .normal(mean: 0, std: 1), seed: 8)
-            let addend = Tensor.random(shape: conv.outputShape, .normal(mean: 0, std: 1), seed: 9)
-            let plain = expected(conv, x, w, b, addend: nil, relu: false)
-            try expectPlainRuns(conv, x, w, b, give: plain)
-            let prepared = try DirectConvolution().prepare(conv, weights: w, bias: b, options: AlgorithmOptions(threads: 2))
-            let fused = try #require(prepared as? any AddendFusing)
-            for (adds, relu) in [(false, true), (true, false), (true, true)] {
-                var y = Tensor(shape: conv.outputShape)
-                y.fill(.nan)
-                if adds {
-                    try fused.run(x, adding: addend, into: &y, relu: relu)
-                } else {
-                    try prepared.run(x, into: &y, relu: relu, threads: 2)
-                }
-                let want = expected(conv, x, w, b, addend: adds ? addend : nil, relu: relu)
-                let differing = zip(y.scalars, want).filter { $0.bitPattern != $1.bitPattern }.count
-                #expect(differing == 0, "\(conv.caseLine), addend \(adds), ReLU \(relu): \(differing) of \(want.count) differ")
+            for stripInput in [DirectConvolution.StripInput.inPlace, .packed] {
+                try expectExactSums(height: height, width: width, groups: groups, cinG: cinG, cout: cout,
+                                    stripInput: stripInput)
             }
-            #expect(plain.contains { $0 < 0 } && plain.contains { $0 > 0 })
         }
+    }
+
+    func expectExactSums(height: Int, width: Int, groups: Int, cinG: Int, cout: Int,
+                         stripInput: DirectConvolution.StripInput) throws {
+        let conv = try ConvDescriptor(groups: groups, inChannels: cinG * groups, outChannels: cout, inHeight: height,
+                                      inWidth: width, kernelHeight: 1, kernelWidth: 1, hasBias: true)
+        let p = DirectConvolution.Plan(conv, stripInput: stripInput)
+        #expect(DirectConvolution.pointwiseStripWidth(p) == (DirectConvolution.wide ? 48 : 24))
+        #expect(DirectConvolution.pointwiseReadsInPlace(p) == (DirectConvolution.wide && height != 16))
+        #expect(DirectConvolution.pointwiseStripsReadInPlace(p)
+                == (DirectConvolution.wide && height != 16 && stripInput == .inPlace))
+        let x = Tensor.random(shape: conv.inputShape, .normal(mean: 0, std: 1), seed: UInt64(height * width))
+        let w = Tensor.random(shape: conv.weightShape, .normal(mean: 0, std: 0.1), seed: 7)
+        let b = Tensor.random(shape: conv.biasShape, .normal(mean: 0, std: 1), seed: 8)
+        let addend = Tensor.random(shape: conv.outputShape, .normal(mean: 0, std: 1), seed: 9)
+        let plain = expected(conv, x, w, b, addend: nil, relu: false)
+        try expectPlainRuns(conv, x, w, b, give: plain, stripInput: stripInput)
+        let prepared = try DirectConvolution(stripInput: stripInput)
+            .prepare(conv, weights: w, bias: b, options: AlgorithmOptions(threads: 2))
+        let fused = try #require(prepared as? any AddendFusing)
+        for (adds, relu) in [(false, true), (true, false), (true, true)] {
+            var y = Tensor(shape: conv.outputShape)
+            y.fill(.nan)
+            if adds {
+                try fused.run(x, adding: addend, into: &y, relu: relu)
+            } else {
+                try prepared.run(x, into: &y, relu: relu, threads: 2)
+            }
+            let want = expected(conv, x, w, b, addend: adds ? addend : nil, relu: relu)
+            let differing = zip(y.scalars, want).filter { $0.bitPattern != $1.bitPattern }.count
+            #expect(differing == 0, "\(conv.caseLine), \(stripInput), addend \(adds), ReLU \(relu): \(differing) of \(want.count) differ")
+        }
+        #expect(plain.contains { $0 < 0 } && plain.contains { $0 > 0 })
     }
 
     /// Groups of more than 2 MB of input and at most 256 channels prefetch the next panel's input
@@ -103,19 +115,24 @@ import Testing
         #expect(try !DirectConvolution.pointwiseReadsInPlace(plan(64)))
         #expect(try !DirectConvolution.pointwiseReadsInPlace(plan(128)))
         #expect(try !DirectConvolution.pointwiseReadsInPlace(plan(147, stride: 2)))
-        // Inputs read in place of at most 2 MB split the workers by output channels (exactSums'
-        // 19×19 case runs that split with 2 and 3 workers).
-        func splitsByChannels(_ cin: Int, _ side: Int) throws -> Bool {
+        // Strips read in place from inputs of at most 2 MB split the workers by output channels
+        // (exactSums' 19×19 case runs that split with 2 and 3 workers); packed strips by pixels.
+        func splitsByChannels(_ cin: Int, _ side: Int, _ stripInput: DirectConvolution.StripInput = .inPlace) throws -> Bool {
             DirectConvolution.pointwiseSplitsByChannels(DirectConvolution.Plan(
                 try ConvDescriptor(inChannels: cin, outChannels: 728, inHeight: side, inWidth: side, kernelHeight: 1,
-                                   kernelWidth: 1)))
+                                   kernelWidth: 1), stripInput: stripInput))
         }
         #expect(try splitsByChannels(728, 19) == DirectConvolution.wide)
         #expect(try splitsByChannels(256, 37) == DirectConvolution.wide)
         #expect(try splitsByChannels(256, 19) == DirectConvolution.wide)
+        #expect(try !splitsByChannels(728, 19, .packed))
         #expect(try !splitsByChannels(728, 37))
         #expect(try !splitsByChannels(64, 147))
         #expect(try !splitsByChannels(256, 64))
+        // The default follows the CPU's maker: packed on Intel cores, in place elsewhere.
+        #expect(DirectConvolution.Plan(try ConvDescriptor(inChannels: 8, outChannels: 8, inHeight: 19, inWidth: 19,
+                                                          kernelHeight: 1, kernelWidth: 1)).stripsInPlace
+                == (CPUVendor.current != .intel))
         try expectExactAt147(inPerGroup: 13, outPerGroup: 10, seed: 31) {
             DirectConvolution.pointwiseReadsInPlace(DirectConvolution.Plan($0)) == DirectConvolution.wide
         }
@@ -149,14 +166,16 @@ import Testing
     }
 
     /// direct's plain run (no addend, no ReLU) with 1–3 threads gives exactly `want`, bit for bit.
-    func expectPlainRuns(_ conv: ConvDescriptor, _ x: Tensor, _ w: Tensor, _ b: Tensor, give want: [Float]) throws {
+    func expectPlainRuns(_ conv: ConvDescriptor, _ x: Tensor, _ w: Tensor, _ b: Tensor, give want: [Float],
+                         stripInput: DirectConvolution.StripInput = .automatic) throws {
         for threads in 1...3 {
-            let prepared = try DirectConvolution().prepare(conv, weights: w, bias: b, options: AlgorithmOptions(threads: threads))
+            let prepared = try DirectConvolution(stripInput: stripInput)
+                .prepare(conv, weights: w, bias: b, options: AlgorithmOptions(threads: threads))
             var y = Tensor(shape: conv.outputShape)
             y.fill(.nan)
             try prepared.run(x, into: &y)
             let differing = zip(y.scalars, want).filter { $0.bitPattern != $1.bitPattern }.count
-            #expect(differing == 0, "\(conv.caseLine), \(threads) threads: \(differing) of \(want.count) differ")
+            #expect(differing == 0, "\(conv.caseLine), \(stripInput), \(threads) threads: \(differing) of \(want.count) differ")
         }
     }
 
