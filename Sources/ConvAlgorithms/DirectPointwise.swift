@@ -136,7 +136,7 @@ extension DirectConvolution {
     /// of the time, 128→256 and 256→256 at 74×74 0.991 and 0.984, 728→728 at 19×19 0.991, at
     /// 37×37 1.003–1.004; whole Xception passes 0.993–0.995 (quiet), 0.986 (slow spells).
     static func pointwiseReadsInPlace(_ p: Plan) -> Bool {
-        pointwiseStripWidth(p) == wideStrip
+        pointwiseContiguous(p) && pointwiseStripWidth(p) == wideStrip
             && (p.ih * p.iw * MemoryLayout<Float>.size) % pointwiseSetConflictBytes != 0
     }
 
@@ -185,9 +185,13 @@ extension DirectConvolution {
     static let wideStrip = 48
 
     /// Pixels per strip of the strip split: 48 where the 8 × 48 tile applies (`wideStrip`: 32 vector
-    /// registers, stride 1 over whole rows, one full strip), else 24.
+    /// registers, one full strip), else 24. Strided layers gather their 48-pixel strips into the
+    /// panel: on the Emerald Rapids VM Xception's shortcuts (64→128, 128→256, 256→728 and
+    /// 728→1024 at stride 2) took 0.70, 0.70, 0.74 and 0.59 of the time of 24-pixel strips in 8-lane
+    /// vectors (alternated in one process, 2 threads), whose FMAs do half the work on a core with
+    /// two 512-bit FMA units.
     static func pointwiseStripWidth(_ p: Plan) -> Int {
-        wide && pointwiseContiguous(p) && p.oh * p.ow >= wideStrip ? wideStrip : pointwiseTile
+        wide && p.oh * p.ow >= wideStrip ? wideStrip : pointwiseTile
     }
 
     /// Whether output pixel i reads input pixel i (stride 1, rows as wide as the input's): a strip is
@@ -212,8 +216,7 @@ extension DirectConvolution {
         let narrowTiles = plane / pointwiseTile
         if p.groups * narrowTiles > 0 && pointwiseBlockMajor(p, fullTiles: narrowTiles, threads: threads) {
             pointwiseBlockMajorImage(p, x: x, y: y, weights: weights, bias: bias, scratch: scratch, relu: relu,
-                                     addend: addend, threads: threads, fullTiles: narrowTiles,
-                                     tail: plane - narrowTiles * pointwiseTile)
+                                     addend: addend, threads: threads)
             return
         }
         let width = pointwiseStripWidth(p)
@@ -256,7 +259,7 @@ extension DirectConvolution {
         }
         if tiled == 0 {
             parallelForWorkers(threads: threads, count: threads) { worker, range in
-                withUnsafeTemporaryAllocation(of: Int.self, capacity: pointwiseTile) { offsets in
+                withUnsafeTemporaryAllocation(of: Int.self, capacity: wideStrip) { offsets in
                     for slice in range {
                         restSlice(slice, of: threads, offsets: offsets.baseAddress!,
                                   strip: shared.value.4 + worker * pointwiseScratch(p))
@@ -293,7 +296,7 @@ extension DirectConvolution {
         parallelForStealing(threads: threads, count: items, chunk: 1) { worker, chunks in
             let (x, y, weights, bias, scratch) = shared.value
             let strips = scratch + worker * pointwiseScratch(p)
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: pointwiseTile) { offsets in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: wideStrip) { offsets in
                 defer {
                     if rest > 0 {
                         for slices in ClaimedChunks(ranges: tailClaims, worker: worker, chunk: 1) {
@@ -402,9 +405,8 @@ extension DirectConvolution {
     static func packStrips(_ p: Plan, xg: UnsafePointer<Float>, px: Int, count: Int, into strips: UnsafeMutablePointer<Float>,
                            contiguous: Bool, offsets: UnsafeMutablePointer<Int>, width: Int = pointwiseTile) {
         guard contiguous else {
-            precondition(width == pointwiseTile, "gathered strips are 24 pixels wide")
             for k in 0..<count {
-                gatherStrip(p, xg: xg, px: px + k * pointwiseTile, into: strips + k * p.cinG * pointwiseTile, offsets: offsets)
+                gatherStrip(p, xg: xg, px: px + k * width, into: strips + k * p.cinG * width, offsets: offsets, width: width)
             }
             return
         }
@@ -421,60 +423,65 @@ extension DirectConvolution {
         }
     }
 
-    /// Gathers the 24-pixel strip starting at output pixel `px` of every input channel of one group
-    /// side by side: x[oy·sh][ox·sw] of a strided layer, or rows narrower than the input's.
+    /// Gathers the strip of `width` (24 or 48) pixels starting at output pixel `px` of every input
+    /// channel of one group side by side: x[oy·sh][ox·sw] of a strided layer, or rows narrower than
+    /// the input's.
     @inline(__always)
     static func gatherStrip(_ p: Plan, xg: UnsafePointer<Float>, px: Int, into strip: UnsafeMutablePointer<Float>,
-                            offsets: UnsafeMutablePointer<Int>) {
-        let inPlane = p.ih * p.iw
-        locate(p, offsets, px, pointwiseTile)
+                            offsets: UnsafeMutablePointer<Int>, width: Int = pointwiseTile) {
+        let inPlane = p.ih * p.iw, chunks = width / 8
+        locate(p, offsets, px, width)
         // Eight pixels two floats apart (stride 2 across) are the even lanes of one 16-float load;
         // the offsets rise by 2 at every step exactly when the eight span 14 (Xception's strided
-        // shortcuts spent a tenth of their time in the scalar gather).
-        var evenLanes = (false, false, false)
+        // shortcuts spent a tenth of their time in the scalar gather). Bit c: chunk c is such eight.
+        var evenLanes = 0
         if p.sw == 2 {
-            @inline(__always) func fits(_ c: Int) -> Bool {
-                offsets[8 * c + 7] == offsets[8 * c] + 14 && offsets[8 * c] + 16 <= inPlane
+            for c in 0..<chunks where offsets[8 * c + 7] == offsets[8 * c] + 14 && offsets[8 * c] + 16 <= inPlane {
+                evenLanes |= 1 << c
             }
-            evenLanes = (fits(0), fits(1), fits(2))
         }
         for icg in 0..<p.cinG {
-            let src = xg + icg * inPlane, dst = strip + icg * pointwiseTile
-            @inline(__always) func chunk(_ c: Int, _ vector: Bool) {
-                if vector {
+            let src = xg + icg * inPlane, dst = strip + icg * width
+            for c in 0..<chunks {
+                if evenLanes & (1 << c) != 0 {
                     let v = UnsafeRawPointer(src + offsets[8 * c]).loadUnaligned(as: SIMD16<Float>.self)
                     UnsafeMutableRawPointer(dst + 8 * c).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
                 } else {
                     for j in (8 * c)..<(8 * c + 8) { dst[j] = src[offsets[j]] }
                 }
             }
-            chunk(0, evenLanes.0); chunk(1, evenLanes.1); chunk(2, evenLanes.2)
         }
     }
 
     /// `pointwiseBlockMajor` layers: each worker takes a contiguous range of every group's
     /// output-channel blocks and computes all pixels for them, eight blocks at a time, while those
-    /// blocks' weights are still in L2: where the input is read in place (`pointwiseReadsInPlace`:
-    /// Xception's 10×10 exit flow) in 48-pixel strips (`inPlaceBlocks`), else the 24-pixel strips in
-    /// packed panels, and the plane's last pixels right after the last panel. The wide strips took
-    /// 0.970 and 0.976 of the packed 24-pixel tiles' time on 1024→1536 and 1536→2048 at 10×10
-    /// (alternated in one process, 2 threads, from cold caches); without their weight prefetch,
-    /// 0.6–0.9% more. Each element's sum is the same whichever tile computes it.
+    /// blocks' weights are still in L2: where the strips read the input in place
+    /// (`pointwiseStripsReadInPlace`: Xception's 10×10 exit flow, except on Intel cores) in 48-pixel
+    /// strips (`inPlaceBlocks`), else strips packed (or gathered) into panels, 48 pixels wide where
+    /// the wide tile applies, and the plane's last pixels right after the last panel. On the Zen 4
+    /// VM the wide strips in place took 0.970 and 0.976 of the packed 24-pixel tiles' time on
+    /// 1024→1536 and 1536→2048 at 10×10 (alternated in one process, 2 threads, from cold caches;
+    /// without their weight prefetch, 0.6–0.9% more); on the Emerald Rapids VM packed 48-pixel
+    /// strips took 0.88 and 0.90 of the in-place time. Each element's sum is the same whichever tile
+    /// computes it.
     static func pointwiseBlockMajorImage(_ p: Plan, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
                                          weights: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                                          scratch: UnsafeMutablePointer<Float>, relu: Bool, addend: UnsafePointer<Float>?,
-                                         threads: Int, fullTiles: Int, tail: Int) {
+                                         threads: Int) {
         let plane = p.oh * p.ow, inPlane = p.ih * p.iw
         let contiguous = pointwiseContiguous(p)
-        let panelLimit = pointwisePanel(p)
+        // Packed strips are 48 pixels wide where the wide tile applies (pairs of blocks), else 24.
+        let width = pointwiseStripWidth(p)
+        let fullTiles = plane / width, tail = plane - fullTiles * width
+        let panelLimit = max(1, pointwisePanel(p) * pointwiseTile / width)
         let shared = UncheckedSendable((x, y, weights, bias, scratch))
         let sharedAddend = UncheckedSendable(addend)
         let workers = min(threads, p.channelBlocks)
-        let inPlace = pointwiseReadsInPlace(p)
+        let inPlace = pointwiseStripsReadInPlace(p)
         parallelForWorkers(threads: workers, count: workers) { worker, range in
             let (x, y, weights, bias, scratch) = shared.value
             let strips = scratch + worker * pointwiseScratch(p)
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: pointwiseTile) { offsetBuffer in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: wideStrip) { offsetBuffer in
                 let offsets = offsetBuffer.baseAddress!
                 for slice in range {
                     let mine = (p.channelBlocks * slice / workers)..<(p.channelBlocks * (slice + 1) / workers)
@@ -491,25 +498,42 @@ extension DirectConvolution {
                         while first < fullTiles {
                             let count = min(panelLimit, fullTiles - first)
                             let lastPanel = first + count == fullTiles
-                            packStrips(p, xg: xg, px: first * pointwiseTile, count: count, into: strips,
-                                       contiguous: contiguous, offsets: offsets)
+                            packStrips(p, xg: xg, px: first * width, count: count, into: strips,
+                                       contiguous: contiguous, offsets: offsets, width: width)
                             var b = mine.lowerBound
                             while b < mine.upperBound {
                                 let group = b..<min(mine.upperBound, b + 8)
-                                for block in group {
-                                    let oc = g * p.coutG + block * channelBlock
-                                    for k in 0..<count {
-                                        let px = (first + k) * pointwiseTile
-                                        tile24(PackedRows(strips + k * p.cinG * pointwiseTile), count: p.cinG, plane: plane,
-                                               w: weights + (g * p.channelBlocks + block) * p.cinG * channelBlock,
-                                               bias: bias + oc, valid: min(channelBlock, p.coutG - block * channelBlock),
-                                               relu: relu, addend: sharedAddend.value.map { $0 + oc * plane + px },
-                                               out: y + oc * plane + px,
-                                               prefetchAhead: k == 0 ? pointwisePrefetchDistance : 0)
+                                if width == wideStrip {
+                                    for block in stride(from: group.lowerBound, to: group.upperBound, by: 2) {
+                                        let pair = block + 1 < group.upperBound
+                                        let oc = g * p.coutG + block * channelBlock
+                                        for k in 0..<count {
+                                            let px = (first + k) * wideStrip
+                                            wideTile(strips + k * p.cinG * wideStrip, count: p.cinG, plane: plane,
+                                                     w: weights + (g * p.channelBlocks + block) * p.cinG * channelBlock,
+                                                     bias: bias + oc, pair: pair,
+                                                     validInLast: min(channelBlock, p.coutG - (pair ? block + 1 : block) * channelBlock),
+                                                     relu: relu, addend: sharedAddend.value.map { $0 + oc * plane + px },
+                                                     out: y + oc * plane + px, rowStride: wideStrip,
+                                                     prefetchAhead: k == 0 ? pointwisePrefetchDistance : 0)
+                                        }
+                                    }
+                                } else {
+                                    for block in group {
+                                        let oc = g * p.coutG + block * channelBlock
+                                        for k in 0..<count {
+                                            let px = (first + k) * pointwiseTile
+                                            tile24(PackedRows(strips + k * p.cinG * pointwiseTile), count: p.cinG, plane: plane,
+                                                   w: weights + (g * p.channelBlocks + block) * p.cinG * channelBlock,
+                                                   bias: bias + oc, valid: min(channelBlock, p.coutG - block * channelBlock),
+                                                   relu: relu, addend: sharedAddend.value.map { $0 + oc * plane + px },
+                                                   out: y + oc * plane + px,
+                                                   prefetchAhead: k == 0 ? pointwisePrefetchDistance : 0)
+                                        }
                                     }
                                 }
                                 if lastPanel && tail > 0 {
-                                    let px = fullTiles * pointwiseTile
+                                    let px = fullTiles * width
                                     locate(p, offsets, px, tail)
                                     tailBlocks(p, xg: xg, offsets: offsets, px: px, count: tail, blocks: group, group: g,
                                                weights: weights, bias: bias, relu: relu, addend: sharedAddend.value, y: y)

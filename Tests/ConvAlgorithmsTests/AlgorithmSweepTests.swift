@@ -157,9 +157,16 @@ func expectReLUAsItStores(_ algorithm: any ConvolutionAlgorithm, on conv: ConvDe
 
     /// `conv` takes direct's 1×1 path, gives the same bits at 2–4 threads as at 1, and agrees with
     /// the reference.
+    /// The same bits at every thread count and under both strip inputs (`StripInput`), and
+    /// agreement with the reference.
     func expectPointwiseSameBits(_ conv: ConvDescriptor, seed: UInt64) throws {
         #expect(DirectConvolution.runsAsPointwise(conv))
-        try expectSameBitsAtEveryThreadCount(DirectConvolution(), on: conv, seed: seed)
+        try expectSameBitsAtEveryThreadCount(DirectConvolution(stripInput: .inPlace), on: conv, seed: seed)
+        try expectSameBitsAtEveryThreadCount(DirectConvolution(stripInput: .packed), on: conv, seed: seed)
+        let c = PreparedCase(conv, data: .normal, dataSeed: seed)
+        let inPlace = try #require(AlgorithmOutput(DirectConvolution(stripInput: .inPlace)).output(conv, c, threads: 2))
+        let packed = try #require(AlgorithmOutput(DirectConvolution(stripInput: .packed)).output(conv, c, threads: 2))
+        #expect(zip(inPlace.scalars, packed.scalars).allSatisfy { $0.bitPattern == $1.bitPattern }, "\(conv.caseLine)")
     }
 }
 
