@@ -10,13 +10,15 @@ import ConvCore
 /// list of offsets into the padded polyphase buffer, so the loop body is three loads, four
 /// broadcasts and twelve multiply-adds, as in the 1×1 tile. A row's last columns are the last 24
 /// of the row (recomputed, the same values written again), so rows narrower than a tile use the
-/// row kernel.
+/// row kernel. Rows of 48 columns and more take the 8 × 48 tile of 16-lane vectors where the
+/// kernels have 32 registers (DirectStripsWide.swift).
 extension DirectConvolution {
     static let stripMaxTaps = 256
 
     public static func runsAsStrips(_ c: ConvDescriptor) -> Bool {
-        !c.transposed && !runsAsPointwise(c) && c.outWidth >= pointwiseTile
-            && c.inChannelsPerGroup * c.kernelHeight * c.kernelWidth <= stripMaxTaps
+        let wideRows = wide && c.outWidth >= wideStrip
+        return !c.transposed && !runsAsPointwise(c) && c.outWidth >= pointwiseTile
+            && c.inChannelsPerGroup * c.kernelHeight * c.kernelWidth <= (wideRows ? wideStripMaxTaps : stripMaxTaps)
             && c.outChannelsPerGroup >= channelBlock
     }
 
@@ -40,6 +42,11 @@ extension DirectConvolution {
     static func stripRows(_ p: Plan, rows: Range<Int>, buffer: UnsafePointer<Float>, offsets: UnsafePointer<Int>,
                           weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, relu: Bool,
                           image: UnsafeMutablePointer<Float>) {
+        if wide && p.ow >= wideStrip {
+            stripRowsWide(p, rows: rows, buffer: buffer, offsets: offsets, weights: weights, bias: bias, relu: relu,
+                          image: image)
+            return
+        }
         let rowFloats = p.phases * p.wq, plane = p.oh * p.ow, taps = p.cinG * p.kh * p.kw
         for item in rows {
             let g = item / p.oh, oy = item % p.oh
