@@ -1,7 +1,7 @@
 /// The 3×3 stride-1 depthwise kernel for wide rows (`DepthwiseSIMD.plane3x3Wide`).
 extension DepthwiseSIMD {
     /// Output rows at least this wide take `plane3x3Wide` where the kernels have 32 vector
-    /// registers. Narrower ones keep `plane3x3`'s 8-lane vectors: a 19-wide row is three 8-lane
+    /// registers. Narrower ones keep `plane3x3`'s 8-lane vectors (except `narrowRowsWiden`): a 19-wide row is three 8-lane
     /// vectors (24 lanes) but two 16-lane ones (32). At 37 (Xception's block 4) the wide kernel
     /// still gained 1–2%.
     static let wideRowWidth = 32
@@ -22,8 +22,16 @@ extension DepthwiseSIMD {
 
     /// Whether a dense 3×3 stride-1 plane goes through `plane3x3Wide`.
     static func widensRows(_ p: DirectConvolution.Plan) -> Bool {
-        DirectConvolution.wide && p.ow >= wideRowWidth
+        DirectConvolution.wide && (p.ow >= wideRowWidth || (narrowRowsWiden && p.ow >= 16))
     }
+
+    /// Whether rows of 16 to 31 columns take `plane3x3Wide` too: on Intel cores, whose two 512-bit
+    /// FMA units run a 16-lane FMA at the rate of an 8-lane one, so a 19-wide row's two 16-lane
+    /// vectors cost less than three 8-lane ones. On the Emerald Rapids VM 728 planes of 19×19
+    /// (Xception's middle flow) took 0.88 of the time warm, 0.96 from cold caches (alternated in
+    /// one process, 2 threads); on the Zen 4 VM, where a 16-lane FMA costs two 8-lane ones, the
+    /// 8-lane kernel stays (`wideRowWidth`).
+    static let narrowRowsWiden = CPUVendor.current == .intel
 
     /// `plane3x3` with 16 columns per vector and four output rows per step, which share the loads
     /// of their input rows (18 loads for 36 FMAs). `plane3x3`'s two accumulators each wait on a

@@ -2,15 +2,15 @@
 import ConvCore
 import Testing
 
-/// depthwise-simd's 3×3 stride-1 kernel for rows at least 32 wide (`plane3x3Wide`: four output rows
-/// and 16 columns per step): every output element is exactly the bias followed by its nine taps in
+/// depthwise-simd's 3×3 stride-1 kernel for rows at least 32 wide, or 16 on Intel cores
+/// (`plane3x3Wide`: four output rows and 16 columns per step; 19×19 and 6×16 take it only there): every output element is exactly the bias followed by its nine taps in
 /// order (kernel row by row) by fused multiply-adds, padding taps included as zeros — the sum the
 /// 8-lane kernel forms — for output heights leaving 0–3 rows after the four-row steps, widths that
 /// are and are not multiples of 16, symmetric, no and one-sided padding, depth multipliers 1 and 2,
 /// the input ReLU, and 1–3 threads; and with the output rows prefetched ahead (planes of 64 KB
 /// and more, `prefetchesOutputRows`).
 @Suite struct DepthwiseWideRowsTests {
-    @Test(arguments: [(8, 32), (9, 37), (10, 48), (11, 147), (4, 33), (115, 147)])
+    @Test(arguments: [(8, 32), (9, 37), (10, 48), (11, 147), (4, 33), (115, 147), (19, 19), (6, 16)])
     func exactSums(height: Int, width: Int) throws {
         for (padTop, padBottom, padLeft, padRight) in [(1, 1, 1, 1), (0, 0, 0, 0), (0, 1, 1, 0)] {
             for multiplier in [1, 2] {
@@ -22,7 +22,8 @@ import Testing
                 let single = try ConvDescriptor(inChannels: 1, outChannels: 1, inHeight: conv.inHeight, inWidth: conv.inWidth,
                                                 kernelHeight: 3, kernelWidth: 3, padTop: padTop, padBottom: padBottom,
                                                 padLeft: padLeft, padRight: padRight)
-                #expect(DepthwiseSIMD.widensRows(DirectConvolution.Plan(single)) == DirectConvolution.wide)
+                #expect(DepthwiseSIMD.widensRows(DirectConvolution.Plan(single))
+                        == (DirectConvolution.wide && (width >= 32 || DepthwiseSIMD.narrowRowsWiden)))
                 #expect(DepthwiseSIMD.prefetchesOutputRows(DirectConvolution.Plan(single)) == (height == 115))
                 let x = Tensor.random(shape: conv.inputShape, .normal(mean: 0, std: 1), seed: UInt64(height * width))
                 let w = Tensor.random(shape: conv.weightShape, .normal(mean: 0, std: 1), seed: 5)
