@@ -9,8 +9,7 @@ public final class Workspace: @unchecked Sendable {
     public init(count: Int) {
         self.count = count
         let n = max(count, 1)
-        pointer = UnsafeMutableRawPointer.allocate(byteCount: n * MemoryLayout<Float>.stride, alignment: Tensor.alignment)
-            .bindMemory(to: Float.self, capacity: n)
+        pointer = AlignedMemory.allocate(floats: n)
         pointer.initialize(repeating: 0, count: n)
     }
 

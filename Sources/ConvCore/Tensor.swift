@@ -107,9 +107,7 @@ public final class TensorStorage: @unchecked Sendable {
     init(count: Int) {
         self.count = count
         self.owner = nil
-        let raw = UnsafeMutableRawPointer.allocate(
-            byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: Tensor.alignment)
-        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        pointer = AlignedMemory.allocate(floats: count)
         pointer.initialize(repeating: 0, count: max(count, 1))
     }
 

@@ -32,3 +32,24 @@ import Testing
         #expect(b.scalars == [9, 2, 3])
     }
 }
+
+/// Buffers of 2 MiB and more start on a 2 MiB boundary (so their whole huge pages can be huge
+/// pages); smaller ones on 64 bytes, as kernels' aligned loads need.
+@Suite struct AlignedMemoryTests {
+    @Test func largeBuffersStartOnHugePageBoundaries() {
+        for floats in [AlignedMemory.hugePageBytes / 4, AlignedMemory.hugePageBytes / 4 + 17, 5_000_000] {
+            let p = AlignedMemory.allocate(floats: floats)
+            defer { p.deallocate() }
+            #expect(Int(bitPattern: p) % AlignedMemory.hugePageBytes == 0, "\(floats) floats")
+            p[floats - 1] = 1
+            #expect(p[floats - 1] == 1)
+        }
+        for floats in [1, 100, AlignedMemory.hugePageBytes / 4 - 1] {
+            let p = AlignedMemory.allocate(floats: floats)
+            defer { p.deallocate() }
+            #expect(Int(bitPattern: p) % Tensor.alignment == 0, "\(floats) floats")
+        }
+        let t = Tensor(shape: [1, 728, 19, 19 * 4])
+        t.withUnsafeBufferPointer { #expect(Int(bitPattern: $0.baseAddress!) % AlignedMemory.hugePageBytes == 0) }
+    }
+}

@@ -8,8 +8,7 @@ final class ActivationArena: @unchecked Sendable {
 
     init(floats: Int) {
         count = max(floats, 1)
-        base = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: Tensor.alignment)
-            .bindMemory(to: Float.self, capacity: count)
+        base = AlignedMemory.allocate(floats: count)
         // NaN, so a value read before it is written shows up in the output.
         base.initialize(repeating: .nan, count: count)
     }
