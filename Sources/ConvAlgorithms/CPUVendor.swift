@@ -13,7 +13,7 @@ enum CPUVendor: Sendable {
         defer { fclose(file) }
         var line = [CChar](repeating: 0, count: 1024)
         while fgets(&line, Int32(line.count), file) != nil {
-            let text = String(cString: line)
+            let text = line.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
             guard text.hasPrefix("vendor_id") else { continue }
             if text.contains("GenuineIntel") { return .intel }
             if text.contains("AuthenticAMD") { return .amd }
