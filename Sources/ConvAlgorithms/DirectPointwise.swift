@@ -224,10 +224,11 @@ extension DirectConvolution {
         let tiled = p.groups * fullTiles
         let shared = UncheckedSendable((x, y, weights, bias, scratch))
         let sharedAddend = UncheckedSendable(addend)
-        // The plane's last pixels, fewer than a strip (rest tiles where the input is read in place,
-        // else one 24-pixel strip if there are that many after 48-pixel strips, then the tail): one slice of the output-channel blocks of every
-        // group per worker, taken after the tiles (as a work item of their own, they fell to one worker,
-        // which then had up to a twentieth of the layer more to do than the other).
+        // The plane's last pixels, fewer than a strip (rest tiles where the input can be read in
+        // place, else one 24-pixel strip if there are that many after 48-pixel strips, then the
+        // tail): one slice of the output-channel blocks of every group per worker, taken after the
+        // tiles (as a work item of their own, they fell to one worker, which then had up to a
+        // twentieth of the layer more to do than the other).
         func restSlice(_ slice: Int, of slices: Int, offsets: UnsafeMutablePointer<Int>, strip: UnsafeMutablePointer<Float>) {
             let (x, y, weights, bias, _) = shared.value
             let first = p.channelBlocks * slice / slices, end = p.channelBlocks * (slice + 1) / slices
