@@ -26,7 +26,7 @@ extension DirectConvolution {
                 let w = weights + (g * p.channelBlocks + block) * taps * channelBlock
                 let rowsStored = (pair ? channelBlock : 0) + min(channelBlock, p.coutG - (pair ? block + 1 : block) * channelBlock)
                 let out = image + oc * plane + oy * p.ow
-                @inline(__always) func tile<Width: TapTileWidth>(_: Width.Type, at ox: Int) {
+                @inline(__always) func tile<Width: RowVectors>(_: Width.Type, at ox: Int) {
                     if relu {
                         tapTile8(Width.self, ReLUStore.self, OffsetRows(base: rowBase + ox, offsets: offsets), taps, w,
                                  pair ? w + taps * channelBlock : w, bias + oc, rowsStored, out + ox, plane)
@@ -39,9 +39,9 @@ extension DirectConvolution {
                 if rest > 32 {
                     tile(ThreeVectors.self, at: p.ow - 48)
                 } else if rest > 16 {
-                    tile(TwoTapVectors.self, at: p.ow - 32)
+                    tile(TwoVectors.self, at: p.ow - 32)
                 } else if rest > 0 {
-                    tile(OneTapVector.self, at: p.ow - 16)
+                    tile(OneVector.self, at: p.ow - 16)
                 }
             }
         }
@@ -52,7 +52,7 @@ extension DirectConvolution {
     /// the first `rows` rows stored as sum + bias, then the ReLU with `Store`. Each element sums its
     /// taps in order from zero, as `tile24` does.
     @inline(never)
-    static func tapTile8<Width: TapTileWidth, Store: WideStore>(
+    static func tapTile8<Width: RowVectors, Store: WideStore>(
         _: Width.Type, _: Store.Type, _ source: OffsetRows, _ count: Int, _ w: UnsafePointer<Float>,
         _ second: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ rows: Int, _ out: UnsafeMutablePointer<Float>,
         _ plane: Int
@@ -80,23 +80,10 @@ extension DirectConvolution {
 }
 
 extension DirectConvolution.FourRowBlock where V == SIMD16<Float> {
-    /// `accumulate` for the first `Width.vectors` vectors of each row.
-    @inline(__always)
-    mutating func accumulate<Width: TapTileWidth>(_: Width.Type, _ v0: V, _ v1: V, _ v2: V, _ w: UnsafePointer<Float>) {
-        var s = V(repeating: w[0])
-        r0.0.addProduct(v0, s); if Width.vectors > 1 { r0.1.addProduct(v1, s) }; if Width.vectors > 2 { r0.2.addProduct(v2, s) }
-        s = V(repeating: w[1])
-        r1.0.addProduct(v0, s); if Width.vectors > 1 { r1.1.addProduct(v1, s) }; if Width.vectors > 2 { r1.2.addProduct(v2, s) }
-        s = V(repeating: w[2])
-        r2.0.addProduct(v0, s); if Width.vectors > 1 { r2.1.addProduct(v1, s) }; if Width.vectors > 2 { r2.2.addProduct(v2, s) }
-        s = V(repeating: w[3])
-        r3.0.addProduct(v0, s); if Width.vectors > 1 { r3.1.addProduct(v1, s) }; if Width.vectors > 2 { r3.2.addProduct(v2, s) }
-    }
-
     /// Rows 0..<rows, `plane` apart, as sum + bias, then the ReLU with `Store`.
     @inline(__always)
-    func storeTap<Width: TapTileWidth, Store: WideStore>(_: Width.Type, _: Store.Type, bias: UnsafePointer<Float>,
-                                                         rows: Int, out: UnsafeMutablePointer<Float>, plane: Int) {
+    func storeTap<Width: RowVectors, Store: WideStore>(_: Width.Type, _: Store.Type, bias: UnsafePointer<Float>,
+                                                       rows: Int, out: UnsafeMutablePointer<Float>, plane: Int) {
         @inline(__always) func put(_ v: V, _ dst: UnsafeMutablePointer<Float>, _ b: V) {
             var r = v + b
             if Store.relu { r = r.replacing(with: 0, where: r .< 0) }
@@ -114,11 +101,3 @@ extension DirectConvolution.FourRowBlock where V == SIMD16<Float> {
         if rows > 3 { row(r3, 3) }
     }
 }
-
-/// How many 16-lane vectors a wide strip tile's rows take, fixed per specialization.
-protocol TapTileWidth {
-    static var vectors: Int { get }
-}
-enum OneTapVector: TapTileWidth { static var vectors: Int { 1 } }
-enum TwoTapVectors: TapTileWidth { static var vectors: Int { 2 } }
-enum ThreeVectors: TapTileWidth { static var vectors: Int { 3 } }

@@ -64,93 +64,71 @@ extension DirectConvolution {
     }
 
     @inline(never)
-    static func restTile8<Width: RestVectors, Store: WideStore>(
+    static func restTile8<Width: RowVectors, Store: WideStore>(
         _: Width.Type, _: Store.Type, _ strip: UnsafePointer<Float>, _ count: Int, _ rowStride: Int, _ lanes: Int,
         _ w: UnsafePointer<Float>, _ second: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ rows: Int,
         _ addend: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>, _ plane: Int
     ) {
         typealias V = SIMD16<Float>
         @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
-        var a = RestRows(), b = RestRows()
+        var a = Block48.zero, b = Block48.zero
         var src = strip, wp = w, wq = second
         @inline(__always) func step(_ v0: V, _ v1: V) {
-            a.accumulate(Width.self, v0, v1, wp)
-            b.accumulate(Width.self, v0, v1, wq)
+            a.accumulate(Width.self, v0, v1, V(), wp)
+            b.accumulate(Width.self, v0, v1, V(), wq)
             wp += channelBlock
             wq += channelBlock
         }
         for _ in 0..<(count - 1) {
-            step(load(src), Width.two ? load(src + 16) : V())
+            step(load(src), Width.vectors > 1 ? load(src + 16) : V())
             src += rowStride
         }
-        if Width.two {
+        if Width.vectors > 1 {
             step(load(src), SIMDTail.load(count: lanes - 16, from: src + 16))
         } else {
             step(SIMDTail.load(count: lanes, from: src), V())
         }
-        a.store(Width.self, Store.self, bias: bias, rows: min(rows, channelBlock), lanes: lanes, addend: addend,
-                out: out, plane: plane)
+        a.storeLanes(Width.self, Store.self, bias: bias, rows: min(rows, channelBlock), lanes: lanes, addend: addend,
+                     out: out, plane: plane)
         if rows > channelBlock {
-            b.store(Width.self, Store.self, bias: bias + channelBlock, rows: rows - channelBlock, lanes: lanes,
-                    addend: addend.map { $0 + channelBlock * plane }, out: out + channelBlock * plane, plane: plane)
-        }
-    }
-
-    /// One block's 4 rows × two 16-lane vectors of a rest tile (the second unused with `OneVector`).
-    struct RestRows {
-        typealias V = SIMD16<Float>
-        var r0 = (V(), V()), r1 = (V(), V()), r2 = (V(), V()), r3 = (V(), V())
-
-        @inline(__always)
-        mutating func accumulate<Width: RestVectors>(_: Width.Type, _ v0: V, _ v1: V, _ w: UnsafePointer<Float>) {
-            var s = V(repeating: w[0])
-            r0.0.addProduct(v0, s); if Width.two { r0.1.addProduct(v1, s) }
-            s = V(repeating: w[1])
-            r1.0.addProduct(v0, s); if Width.two { r1.1.addProduct(v1, s) }
-            s = V(repeating: w[2])
-            r2.0.addProduct(v0, s); if Width.two { r2.1.addProduct(v1, s) }
-            s = V(repeating: w[3])
-            r3.0.addProduct(v0, s); if Width.two { r3.1.addProduct(v1, s) }
-        }
-
-        /// Rows 0..<rows as (sum + bias) + addend, then the ReLU, their first `lanes` floats.
-        @inline(__always)
-        func store<Width: RestVectors, Store: WideStore>(_: Width.Type, _: Store.Type, bias: UnsafePointer<Float>, rows: Int,
-                                                         lanes: Int, addend: UnsafePointer<Float>?,
-                                                         out: UnsafeMutablePointer<Float>, plane: Int) {
-            @inline(__always) func finish(_ v: V, _ l: Int, _ offset: Int, _ valid: Int) {
-                var r = v + V(repeating: bias[l])
-                if Store.addsAddend, let addend {
-                    let a = addend + l * plane + offset
-                    r += valid == 16 ? UnsafeRawPointer(a).loadUnaligned(as: V.self) : SIMDTail.load(count: valid, from: a)
-                }
-                if Store.relu { r = r.replacing(with: 0, where: r .< 0) }
-                let dst = out + l * plane + offset
-                if valid == 16 {
-                    UnsafeMutableRawPointer(dst).storeBytes(of: r, as: V.self)
-                } else {
-                    SIMDTail.store(r, count: valid, to: dst)
-                }
-            }
-            @inline(__always) func row(_ v: (V, V), _ l: Int) {
-                if Width.two {
-                    finish(v.0, l, 0, 16)
-                    finish(v.1, l, 16, lanes - 16)
-                } else {
-                    finish(v.0, l, 0, lanes)
-                }
-            }
-            row(r0, 0)
-            if rows > 1 { row(r1, 1) }
-            if rows > 2 { row(r2, 2) }
-            if rows > 3 { row(r3, 3) }
+            b.storeLanes(Width.self, Store.self, bias: bias + channelBlock, rows: rows - channelBlock, lanes: lanes,
+                         addend: addend.map { $0 + channelBlock * plane }, out: out + channelBlock * plane, plane: plane)
         }
     }
 }
 
-/// How many 16-lane vectors a rest tile's rows take, fixed per specialization.
-protocol RestVectors {
-    static var two: Bool { get }
+extension DirectConvolution.FourRowBlock where V == SIMD16<Float> {
+    /// A rest tile's rows 0..<rows as (sum + bias) + addend, then the ReLU, their first `lanes`
+    /// floats (of one or two vectors).
+    @inline(__always)
+    func storeLanes<Width: RowVectors, Store: WideStore>(_: Width.Type, _: Store.Type, bias: UnsafePointer<Float>,
+                                                        rows: Int, lanes: Int, addend: UnsafePointer<Float>?,
+                                                        out: UnsafeMutablePointer<Float>, plane: Int) {
+        @inline(__always) func finish(_ v: V, _ l: Int, _ offset: Int, _ valid: Int) {
+            var r = v + V(repeating: bias[l])
+            if Store.addsAddend, let addend {
+                let a = addend + l * plane + offset
+                r += valid == 16 ? UnsafeRawPointer(a).loadUnaligned(as: V.self) : SIMDTail.load(count: valid, from: a)
+            }
+            if Store.relu { r = r.replacing(with: 0, where: r .< 0) }
+            let dst = out + l * plane + offset
+            if valid == 16 {
+                UnsafeMutableRawPointer(dst).storeBytes(of: r, as: V.self)
+            } else {
+                SIMDTail.store(r, count: valid, to: dst)
+            }
+        }
+        @inline(__always) func row(_ v: (V, V, V), _ l: Int) {
+            if Width.vectors > 1 {
+                finish(v.0, l, 0, 16)
+                finish(v.1, l, 16, lanes - 16)
+            } else {
+                finish(v.0, l, 0, lanes)
+            }
+        }
+        row(r0, 0)
+        if rows > 1 { row(r1, 1) }
+        if rows > 2 { row(r2, 2) }
+        if rows > 3 { row(r3, 3) }
+    }
 }
-enum OneVector: RestVectors { static var two: Bool { false } }
-enum TwoVectors: RestVectors { static var two: Bool { true } }

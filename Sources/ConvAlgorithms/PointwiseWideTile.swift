@@ -140,6 +140,30 @@ extension DirectConvolution.FourRowBlock where V == SIMD16<Float> {
     }
 }
 
+extension DirectConvolution.FourRowBlock where V == SIMD16<Float> {
+    /// `accumulate` for the first `Width.vectors` vectors of each row.
+    @inline(__always)
+    mutating func accumulate<Width: RowVectors>(_: Width.Type, _ v0: V, _ v1: V, _ v2: V, _ w: UnsafePointer<Float>) {
+        var s = V(repeating: w[0])
+        r0.0.addProduct(v0, s); if Width.vectors > 1 { r0.1.addProduct(v1, s) }; if Width.vectors > 2 { r0.2.addProduct(v2, s) }
+        s = V(repeating: w[1])
+        r1.0.addProduct(v0, s); if Width.vectors > 1 { r1.1.addProduct(v1, s) }; if Width.vectors > 2 { r1.2.addProduct(v2, s) }
+        s = V(repeating: w[2])
+        r2.0.addProduct(v0, s); if Width.vectors > 1 { r2.1.addProduct(v1, s) }; if Width.vectors > 2 { r2.2.addProduct(v2, s) }
+        s = V(repeating: w[3])
+        r3.0.addProduct(v0, s); if Width.vectors > 1 { r3.1.addProduct(v1, s) }; if Width.vectors > 2 { r3.2.addProduct(v2, s) }
+    }
+}
+
+/// How many 16-lane vectors a tile's rows take (the plane's rest tiles, the wide strip tiles),
+/// fixed per specialization.
+protocol RowVectors {
+    static var vectors: Int { get }
+}
+enum OneVector: RowVectors { static var vectors: Int { 1 } }
+enum TwoVectors: RowVectors { static var vectors: Int { 2 } }
+enum ThreeVectors: RowVectors { static var vectors: Int { 3 } }
+
 /// What a wide tile's store does after adding the bias, fixed per specialization.
 protocol WideStore {
     static var addsAddend: Bool { get }
