@@ -1,5 +1,6 @@
 import CBLAS
 import CFFTW
+import ConvCore
 import Foundation
 
 /// Where a run happened: recorded in every report so figures are never separated from their machine.
@@ -16,15 +17,7 @@ public struct MachineInfo: Codable, Sendable {
     public var hostname: String
 
     public static let current: MachineInfo = {
-        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        func field(_ name: String) -> String? {
-            for line in cpuinfo.split(separator: "\n") where line.hasPrefix(name) {
-                if let colon = line.firstIndex(of: ":") {
-                    return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-                }
-            }
-            return nil
-        }
+        let field = CPUInfo.field
         let flags = (field("flags") ?? "").split(separator: " ").map(String.init)
             .filter { $0.hasPrefix("avx") || $0 == "fma" || $0.hasPrefix("sse4") }
         let osRelease = (try? String(contentsOfFile: "/etc/os-release", encoding: .utf8)) ?? ""

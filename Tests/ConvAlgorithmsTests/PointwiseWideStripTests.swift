@@ -129,7 +129,13 @@ import Testing
         #expect(try !splitsByChannels(728, 37))
         #expect(try !splitsByChannels(64, 147))
         #expect(try !splitsByChannels(256, 64))
-        // The default follows the CPU's maker: packed on Intel cores, in place elsewhere.
+        // The default follows the CPU's maker (/proc/cpuinfo's vendor_id): packed on Intel cores,
+        // in place elsewhere.
+        switch CPUInfo.field("vendor_id") {
+        case "GenuineIntel": #expect(CPUVendor.current == .intel)
+        case "AuthenticAMD": #expect(CPUVendor.current == .amd)
+        default: #expect(CPUVendor.current == .unknown)
+        }
         #expect(DirectConvolution.Plan(try ConvDescriptor(inChannels: 8, outChannels: 8, inHeight: 19, inWidth: 19,
                                                           kernelHeight: 1, kernelWidth: 1)).stripsInPlace
                 == (CPUVendor.current != .intel))
