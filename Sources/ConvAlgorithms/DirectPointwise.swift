@@ -63,9 +63,26 @@ extension DirectConvolution {
     /// threads, with cold weights and warm input and output, 728→728 and 728→1024 at 19×19 and
     /// 256→728 at 37×37 0.988, 0.987 and 0.990 of the time (two pairs ahead or half a pair: the
     /// same within 0.5%); warm, 0.999–1.001; whole Xception passes 0.994 (87 quiet rounds), their
-    /// convolutions 73.98 against 74.29 ms. Only where the input is read in place: DeepLab's
-    /// packed layers (64×64, 128×128) gained nothing, 0.992–1.004 of the time from cold caches.
+    /// convolutions 73.98 against 74.29 ms. Where the strips are read in place, or packed under
+    /// large weights (`pointwisePrefetchesWeights`).
     static let pointwiseNextPairPrefetch = 8
+
+    /// Weights per group above which the strip split's packed panels ask for the next pair's
+    /// weights too (`pointwiseNextPairPrefetch`). When the Emerald Rapids VM's packed panels
+    /// replaced reading in place they had lost this prefetch: whole Xception passes alternated in
+    /// one process (2 threads, 60–80 rounds) took 0.966–0.985 of the time with it, the middle
+    /// flow's separable pairs (728→728, 2.1 MB of weights from memory) 0.94–0.97, block 4's
+    /// (256→728, 728→728 at 37×37) 0.97–0.98; block 2's and 3's (64–256 KB of weights, still in
+    /// the caches) 0.998–1.009, hence the size. DeepLab's 1×1 layers (1–4 MB, packed: their
+    /// planes' sizes are multiples of 1 KB) 0.98–1.02 each, the same within the host's noise.
+    static let pointwisePrefetchWeightBytes = 512 << 10
+
+    /// Whether the strip split's first tile of each pair in a panel prefetches the next pair's
+    /// weights: where the strips are read in place, or the weights are large
+    /// (`pointwisePrefetchWeightBytes`).
+    static func pointwisePrefetchesWeights(_ p: Plan) -> Bool {
+        pointwiseStripsReadInPlace(p) || p.coutG * p.cinG * MemoryLayout<Float>.size > pointwisePrefetchWeightBytes
+    }
 
     /// Input per group above which the strip split prefetches the next panel's input while it
     /// computes the current one (`NextPanelPrefetch`), for groups of up to
@@ -288,6 +305,7 @@ extension DirectConvolution {
         let pairs = (p.channelBlocks + step - 1) / step
         let parts = min(pairs, max(1, (16 * max(1, threads) + panels - 1) / panels))
         let readsInPlace = pointwiseStripsReadInPlace(p)
+        let prefetchingWeights = pointwisePrefetchesWeights(p)
         // Split by channels, each worker's starting range is one group of parts for every panel.
         let partGroups = threads > 1 && pointwiseSplitsByChannels(p) ? min(threads, parts) : 1
         let partsPerGroup = (parts + partGroups - 1) / partGroups
@@ -347,7 +365,7 @@ extension DirectConvolution {
                                     wideTile(source, count: p.cinG, plane: plane, w: w,
                                              bias: bias + oc, pair: pair, validInLast: validInLast, relu: relu,
                                              addend: add, out: y + oc * plane + px, rowStride: rowStride,
-                                             prefetchAhead: readsInPlace && k == 0 ? pointwiseNextPairPrefetch * p.cinG : 0)
+                                             prefetchAhead: prefetchingWeights && k == 0 ? pointwiseNextPairPrefetch * p.cinG : 0)
                                 } else {
                                     stripTile(PackedRows(strips + k * p.cinG * pointwiseTile), p: p, plane: plane, w: w,
                                               bias: bias + oc, pair: pair, validInLast: validInLast, relu: relu,
