@@ -91,8 +91,63 @@ import Testing
         let values = (0..<64).map { Float($0) }
         var block = values.withUnsafeBufferPointer { Rows8x8(loading: $0.baseAddress!, stride: 8, count: 8) }
         block.transpose()
-        for i in 0..<8 {
-            #expect(block[i] == SIMD8((0..<8).map { values[$0 * 8 + i] }), "row \(i)")
+        var seen = 0
+        block.forEachRow { i, row in
+            #expect(i == seen)
+            #expect(row == SIMD8((0..<8).map { values[$0 * 8 + i] }), "row \(i)")
+            seen += 1
         }
+        #expect(seen == 8)
+    }
+}
+
+/// `WinogradF6x6Rows` groups F(6×6, 3×3)'s transforms by its symmetric points: each output row must
+/// be the matrix's row times the eight input rows (float64 from the derived Bᵀ and Aᵀ), within a
+/// few roundings, on every lane: 16-lane groups, the 8-lane remainder, the bias.
+@Suite struct WinogradF6x6RowsTests {
+    static func check(output: Bool, vectors: Int, seed: UInt64) {
+        let t = WinogradTransform.f6x6_3x3
+        let matrix = output ? t.outputTransform : t.inputTransform
+        let rowsOut = output ? t.m : t.alpha, width = 8 * vectors
+        let stride = width + 8, dstStride = width + 16, bias: Float = output ? 0.375 : 0
+        var rng = SeededGenerator(seed: seed)
+        let src = (0..<(8 * stride)).map { _ in Float(rng.nextUnit() * 2 - 1) }
+        var dst = [Float](repeating: .nan, count: rowsOut * dstStride)
+        src.withUnsafeBufferPointer { s in
+            dst.withUnsafeMutableBufferPointer { d in
+                if output {
+                    WinogradF6x6Rows.output(s.baseAddress!, stride: stride, into: d.baseAddress!, dstStride: dstStride,
+                                            vectors: vectors, bias: bias)
+                } else {
+                    WinogradF6x6Rows.input(s.baseAddress!, stride: stride, into: d.baseAddress!, dstStride: dstStride,
+                                           vectors: vectors)
+                }
+            }
+        }
+        for i in 0..<rowsOut {
+            for lane in 0..<width {
+                var exact = Double(bias), magnitude = abs(Double(bias))
+                for l in 0..<8 {
+                    let term = matrix[i * 8 + l] * Double(src[l * stride + lane])
+                    exact += term
+                    magnitude += abs(term)
+                }
+                let got = Double(dst[i * dstStride + lane])
+                #expect(abs(got - exact) <= 8 * Double(Float.ulpOfOne) * magnitude,
+                        "\(output ? "Aᵀ" : "Bᵀ") row \(i) lane \(lane) of \(width): \(got) vs \(exact)")
+            }
+            // Lanes past the vectors are not written.
+            #expect(dst[(i * dstStride + width)..<((i + 1) * dstStride)].allSatisfy { $0.isNaN })
+        }
+    }
+
+    @Test(arguments: [1, 2, 3, 6])
+    func inputRowsAreBTransposeTimesTheRows(vectors: Int) {
+        Self.check(output: false, vectors: vectors, seed: 70 + UInt64(vectors))
+    }
+
+    @Test(arguments: [1, 2, 3, 6])
+    func outputRowsAreATransposeTimesTheRowsPlusBias(vectors: Int) {
+        Self.check(output: true, vectors: vectors, seed: 80 + UInt64(vectors))
     }
 }

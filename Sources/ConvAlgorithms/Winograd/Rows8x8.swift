@@ -45,18 +45,10 @@ struct Rows8x8 {
         r4 = relu(r4); r5 = relu(r5); r6 = relu(r6); r7 = relu(r7)
     }
 
+    /// body(i, row i) for i = 0…7, unrolled.
     @inline(__always)
-    subscript(i: Int) -> SIMD8<Float> {
-        switch i {
-        case 0: r0
-        case 1: r1
-        case 2: r2
-        case 3: r3
-        case 4: r4
-        case 5: r5
-        case 6: r6
-        default: r7
-        }
+    func forEachRow(_ body: (Int, SIMD8<Float>) -> Void) {
+        body(0, r0); body(1, r1); body(2, r2); body(3, r3); body(4, r4); body(5, r5); body(6, r6); body(7, r7)
     }
 
     /// Rows 0..<count to `p + i·stride`.

@@ -9,7 +9,8 @@ import Dispatch
 /// 1. input transform: each input channel's rows are staged by sub-grid (`SubgridPlane`), so every
 ///    tile is an α×α block of neighbours; eight tiles' rows load as vectors and a transpose turns
 ///    them into vectors across the tiles; their α² values (Bᵀ d B) are written as α² matrices
-///    V_ξ (Cin/g × tiles), parallel over channels;
+///    V_ξ (Cin/g × tiles), parallel over channels (F(6×6)'s transforms with the sums its symmetric
+///    points share, `WinogradF6x6Rows`; the others' from their matrices' nonzero terms);
 /// 2. multiply: α² SGEMMs M_ξ = U_ξ · V_ξ on OpenBLAS, single-threaded each, split over the workers;
 /// 3. output transform: Aᵀ M A plus bias, parallel over channels; with no column dilation a
 ///    transpose turns eight tiles' values back into one vector per tile row, with it runs of
@@ -93,6 +94,8 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
         let stage: Workspace
         let stagePerWorker: Int
         let bt: SparseRows, at: SparseRows
+        /// F(6×6, 3×3)'s own transforms apply (`WinogradF6x6Rows`).
+        let f6x6: Bool
         var clock = PhaseClock(["input transform", "multiply", "output transform"])
 
         init(_ c: ConvDescriptor, transform t: WinogradTransform, weights: Tensor, bias: Tensor?, threads: Int, blockTileLimit: Int?) {
@@ -116,6 +119,7 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
             ld = (blockTiles + 7) / 8 * 8
             bt = SparseRows(t.inputTransform, rows: alpha, columns: alpha)
             at = SparseRows(t.outputTransform, rows: m, columns: alpha)
+            f6x6 = t == .f6x6_3x3
 
             let kernels = Workspace(count: c.groups * xi * kg * cg)
             let xi = xi
@@ -214,6 +218,17 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
                     self.tiles.inputPlane.stage(x + ch * c.inHeight * c.inWidth, imageWidth: c.inWidth, rows: rows, into: plane)
                     self.gatherTiles(plane, tiles: range, into: gather)
                     let vectors = (range.count + 7) / 8
+                    if self.f6x6 {
+                        for l in 0..<alpha {
+                            WinogradF6x6Rows.input(gather + l * ld, stride: alpha * ld, into: half + l * ld,
+                                                   dstStride: alpha * ld, vectors: vectors)
+                        }
+                        for i in 0..<alpha {
+                            WinogradF6x6Rows.input(half + i * alpha * ld, stride: ld, into: v + (i * alpha * cg + ch) * ld,
+                                                   dstStride: cg * ld, vectors: vectors)
+                        }
+                        continue
+                    }
                     // Rows: half[i][l][·] = Σ_t Bᵀ[i][t] · gather[t][l][·]
                     for i in 0..<alpha {
                         for l in 0..<alpha {
@@ -276,19 +291,31 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
                 let half = s + worker * scratchPerWorker, rows = half + alpha * m * ld
                 let vectors = (range.count + 7) / 8
                 for k in channels {
-                    // half[i][j][·] = Σ_l M[i·α + l][k][·] · Aᵀ[j][l]
-                    for i in 0..<alpha {
-                        for j in 0..<m {
-                            at.combine(row: j, source: mm + (i * alpha * kg + k) * ld, stride: kg * ld,
-                                       into: half + (i * m + j) * ld, vectors: vectors)
+                    if self.f6x6 {
+                        for i in 0..<alpha {
+                            WinogradF6x6Rows.output(mm + (i * alpha * kg + k) * ld, stride: kg * ld, into: half + i * m * ld,
+                                                    dstStride: ld, vectors: vectors)
                         }
-                    }
-                    // rows[oi][j][·] = bias + Σ_i Aᵀ[oi][i] · half[i][j][·]
-                    let b = self.bias[firstChannel + k]
-                    for oi in 0..<m {
+                        let b = self.bias[firstChannel + k]
                         for j in 0..<m {
-                            at.combine(row: oi, source: half + j * ld, stride: m * ld,
-                                       into: rows + (oi * m + j) * ld, vectors: vectors, bias: b)
+                            WinogradF6x6Rows.output(half + j * ld, stride: m * ld, into: rows + j * ld, dstStride: m * ld,
+                                                    vectors: vectors, bias: b)
+                        }
+                    } else {
+                        // half[i][j][·] = Σ_l M[i·α + l][k][·] · Aᵀ[j][l]
+                        for i in 0..<alpha {
+                            for j in 0..<m {
+                                at.combine(row: j, source: mm + (i * alpha * kg + k) * ld, stride: kg * ld,
+                                           into: half + (i * m + j) * ld, vectors: vectors)
+                            }
+                        }
+                        // rows[oi][j][·] = bias + Σ_i Aᵀ[oi][i] · half[i][j][·]
+                        let b = self.bias[firstChannel + k]
+                        for oi in 0..<m {
+                            for j in 0..<m {
+                                at.combine(row: oi, source: half + j * ld, stride: m * ld,
+                                           into: rows + (oi * m + j) * ld, vectors: vectors, bias: b)
+                            }
                         }
                     }
                     if c.dilationWidth == 1 {
@@ -301,27 +328,54 @@ public struct WinogradConvolution: ConvolutionAlgorithm {
         }
 
         /// For layers with no column dilation, eight tiles at a time: the m values of one output row
-        /// of each tile come out of a transpose as one vector per tile, stored as a whole.
+        /// of each tile come out of a transpose as one vector per tile, stored as a whole. Where the
+        /// next tile continues the row (`continues`) all eight lanes are stored, the last 8 − m
+        /// over its first columns, which it overwrites after; else the row's m (or fewer) values.
+        /// The tiles' places are read once per eight tiles rather than once per row: with them
+        /// read per row and partial stores of six lanes, the scatter took 60% of the output
+        /// transform of Xception's 32→64 layer at 145×145, its loop mostly integer bookkeeping.
         private func scatterVectors(_ rows: UnsafePointer<Float>, tiles range: Range<Int>, into y: UnsafeMutablePointer<Float>,
                                     relu: Bool) {
             let c = descriptor, ow = c.outWidth, dh = c.dilationHeight
             let m = m, ld = ld
             let t = tiles
             let n = range.count
+            /// Whether the tile's last 8 − m lanes may be stored past its row: the next tile
+            /// continues the row, covers them, and is stored later (in this call, or for a later
+            /// block: either way by the same channel's scatter, after this one).
+            @inline(__always) func continues(_ tile: Int) -> Bool {
+                let next = tile + 1
+                return next < t.count && t.outRow[next] == t.outRow[tile] && Int(t.cols[tile]) == m
+                    && Int(t.outCol[next]) == Int(t.outCol[tile]) + m && Int(t.cols[next]) + m >= 8
+            }
             var j = 0
-            while j + 8 <= n {
-                for oi in 0..<m {
-                    var block = Rows8x8(loading: rows + oi * m * ld + j, stride: ld, count: m)
-                    if relu { block.zeroNegatives() }
-                    block.transpose()
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: 24) { buffer in
+                // Per tile of the eight: where its first output row starts, how many of its rows
+                // are inside the output, and how many lanes each row stores.
+                let start = buffer.baseAddress!, height = start + 8, lanes = start + 16
+                while j + 8 <= n {
                     for q in 0..<8 {
                         let tile = range.lowerBound + j + q
-                        guard oi < Int(t.rows[tile]) else { continue }
-                        let dst = y + (Int(t.outRow[tile]) + oi * dh) * ow + Int(t.outCol[tile])
-                        SIMDTail.store(block[q], count: Int(t.cols[tile]), to: dst)
+                        start[q] = Int(t.outRow[tile]) * ow + Int(t.outCol[tile])
+                        height[q] = Int(t.rows[tile])
+                        lanes[q] = continues(tile) ? 8 : Int(t.cols[tile])
                     }
+                    for oi in 0..<m {
+                        var block = Rows8x8(loading: rows + oi * m * ld + j, stride: ld, count: m)
+                        if relu { block.zeroNegatives() }
+                        block.transpose()
+                        let row = y + oi * dh * ow
+                        block.forEachRow { q, v in
+                            guard oi < height[q] else { return }
+                            if lanes[q] == 8 {
+                                UnsafeMutableRawPointer(row + start[q]).storeBytes(of: v, as: SIMD8<Float>.self)
+                            } else {
+                                SIMDTail.store(v, count: lanes[q], to: row + start[q])
+                            }
+                        }
+                    }
+                    j += 8
                 }
-                j += 8
             }
             if j < n {
                 // Runs of one tile here: dense tiles' first columns are m apart.
