@@ -5,7 +5,8 @@ import ConvCore
 /// one input plane, so the work is memory bound. Each input plane is first copied into a small
 /// padded, polyphase scratch plane (the layout `DirectConvolution` uses), which stays in L1/L2:
 /// then every output column, border included, is computed 16 lanes at a time with no bounds
-/// checks, and kernel rows that fall wholly in padding are skipped. The planes of one input channel
+/// checks, and kernel rows that fall wholly in padding are skipped; small "same" 3×3 planes are
+/// instead staged as one flat row (`planeFlat3x3`). The planes of one input channel
 /// (its depth multiplier) share the copy. Parallel over input planes: results do not depend on the
 /// thread count.
 public struct DepthwiseSIMD: ConvolutionAlgorithm {
@@ -35,6 +36,10 @@ public struct DepthwiseSIMD: ConvolutionAlgorithm {
         /// The geometry of one plane as a one-channel convolution.
         let plan: DirectConvolution.Plan
         let scratch: Workspace
+        /// Scratch floats per worker: a padded plane, or a flat one (`runsFlat`).
+        let perWorker: Int
+        /// The column masks of `planeFlat3x3`, where the planes take it.
+        let flat: DepthwiseSIMD.FlatColumns?
 
         init(_ c: ConvDescriptor, weights: Tensor, bias: Tensor?, threads: Int) throws {
             descriptor = c
@@ -48,7 +53,9 @@ public struct DepthwiseSIMD: ConvolutionAlgorithm {
                 padTop: c.padTop, padBottom: c.padBottom, padLeft: c.padLeft, padRight: c.padRight,
                 dilationHeight: c.dilationHeight, dilationWidth: c.dilationWidth, memoryCapBytes: .max)
             plan = DirectConvolution.Plan(single)
-            scratch = Workspace(count: plan.bufferCount * max(1, min(threads, c.batch * c.inChannels)))
+            flat = DepthwiseSIMD.runsFlat(plan) ? DepthwiseSIMD.FlatColumns(width: plan.iw, pixels: plan.ih * plan.iw) : nil
+            perWorker = flat == nil ? plan.bufferCount : DepthwiseSIMD.flatBufferCount(plan)
+            scratch = Workspace(count: perWorker * max(1, min(threads, c.batch * c.inChannels)))
         }
 
         var workspaceBytes: Int { scratch.bytes }
@@ -85,9 +92,26 @@ public struct DepthwiseSIMD: ConvolutionAlgorithm {
                             // Each worker's planes a few at a time; a helper that has not started is not waited for.
                             let chunk = max(1, items / (4 * max(1, threads)))
                             let prefetchingOutput = DepthwiseSIMD.prefetchesOutputRows(p)
+                            let flat = self.flat, perWorker = self.perWorker
                             let run: (Int, ClaimedChunks) -> Void = { worker, chunks in
                                 let (x, w, y, b, s) = shared.value
-                                let plane = s + worker * p.bufferCount
+                                let plane = s + worker * perWorker
+                                if let flat {
+                                    // The margins stay zero: each plane overwrites only its pixels.
+                                    plane.update(repeating: 0, count: perWorker)
+                                    let staged = plane + DepthwiseSIMD.flatMargin(p)
+                                    for range in chunks { for item in range {
+                                        DepthwiseSIMD.stageFlat(x + item * p.ih * p.iw, count: p.ih * p.iw, into: staged,
+                                                                relu: reluInput)
+                                        let n = item / c.inChannels, ic = item % c.inChannels
+                                        for j in 0..<m {
+                                            let oc = ic * m + j
+                                            DepthwiseSIMD.planeFlat3x3(width: p.iw, columns: flat, staged: staged, w: w + oc * 9,
+                                                                       bias: b[oc], y: y + (n * c.outChannels + oc) * p.oh * p.ow)
+                                        }
+                                    } }
+                                    return
+                                }
                                 let rowsOnly = p.phases == 1 && p.colStep == 1 && p.rowStep == 1
                                 // Every plane has the same geometry, so its padding stays zero once written.
                                 if rowsOnly { plane.update(repeating: 0, count: p.bufferCount) }

@@ -8,9 +8,12 @@ import Testing
 /// 8-lane kernel forms — for output heights leaving 0–3 rows after the four-row steps, widths that
 /// are and are not multiples of 16, symmetric, no and one-sided padding, depth multipliers 1 and 2,
 /// the input ReLU, and 1–3 threads; and with the output rows prefetched ahead (planes of 64 KB
-/// and more, `prefetchesOutputRows`).
+/// and more, `prefetchesOutputRows`). Planes narrower than 32 with padding 1 all round take the
+/// flat kernel instead (`planeFlat3x3`, at least 16 pixels: 19×19, 10×10, 4×4, 7×31, 6×16), to the
+/// same bits; 3×5 does not.
 @Suite struct DepthwiseWideRowsTests {
-    @Test(arguments: [(8, 32), (9, 37), (10, 48), (11, 147), (4, 33), (115, 147), (19, 19), (6, 16)])
+    @Test(arguments: [(8, 32), (9, 37), (10, 48), (11, 147), (4, 33), (115, 147), (19, 19), (6, 16), (10, 10), (4, 4),
+                      (7, 31), (3, 5)])
     func exactSums(height: Int, width: Int) throws {
         for (padTop, padBottom, padLeft, padRight) in [(1, 1, 1, 1), (0, 0, 0, 0), (0, 1, 1, 0)] {
             for multiplier in [1, 2] {
@@ -23,8 +26,11 @@ import Testing
                                                 kernelHeight: 3, kernelWidth: 3, padTop: padTop, padBottom: padBottom,
                                                 padLeft: padLeft, padRight: padRight)
                 #expect(DepthwiseSIMD.widensRows(DirectConvolution.Plan(single))
-                        == (DirectConvolution.wide && (width >= 32 || DepthwiseSIMD.narrowRowsWiden)))
+                        == (DirectConvolution.wide && (width >= 32 || (DepthwiseSIMD.narrowRowsWiden && width >= 16))))
                 #expect(DepthwiseSIMD.prefetchesOutputRows(DirectConvolution.Plan(single)) == (height == 115))
+                #expect(DepthwiseSIMD.runsFlat(DirectConvolution.Plan(single))
+                        == (DirectConvolution.wide && padTop == 1 && padLeft == 1 && padBottom == 1 && padRight == 1
+                            && width < 32 && height * width >= 16))
                 let x = Tensor.random(shape: conv.inputShape, .normal(mean: 0, std: 1), seed: UInt64(height * width))
                 let w = Tensor.random(shape: conv.weightShape, .normal(mean: 0, std: 1), seed: 5)
                 let b = Tensor.random(shape: conv.biasShape, .normal(mean: 0, std: 1), seed: 6)
