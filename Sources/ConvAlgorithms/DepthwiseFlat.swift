@@ -7,8 +7,15 @@ extension DepthwiseSIMD {
     /// VM the copy took 28% of the layer, the row kernel 50%.
     static let flatRowLimit = 32
 
-    /// Whether a plane takes `planeFlat3x3`: 3×3, stride 1, no dilation, one row and column of
-    /// padding on every side (output as large as the input), rows narrower than `flatRowLimit`.
+    /// Whether small planes take `planeFlat3x3`: on Intel cores, whose two 512-bit FMA units run a
+    /// 16-lane FMA at the rate of an 8-lane one (as `narrowRowsWiden`). Not measured on the Zen 4
+    /// VM, where a 16-lane FMA costs two and its narrow rows keep the 8-lane kernel.
+    static let flatPlanes = narrowRowsWiden
+
+    /// Whether a plane's geometry suits `planeFlat3x3`: 3×3, stride 1, no dilation, one row and
+    /// column of padding on every side (output as large as the input), rows narrower than
+    /// `flatRowLimit`, at least 16 pixels, kernels built for 32 vector registers. Such planes take
+    /// it where `flatPlanes` holds.
     static func runsFlat(_ p: DirectConvolution.Plan) -> Bool {
         DirectConvolution.wide && p.kh == 3 && p.kw == 3 && p.sh == 1 && p.sw == 1 && p.dh == 1 && p.dw == 1
             && p.rowOffset == 1 && p.colOffset == 1 && p.oh == p.ih && p.ow == p.iw

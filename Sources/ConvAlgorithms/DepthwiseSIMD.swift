@@ -10,7 +10,13 @@ import ConvCore
 /// (its depth multiplier) share the copy. Parallel over input planes: results do not depend on the
 /// thread count.
 public struct DepthwiseSIMD: ConvolutionAlgorithm {
-    public init() {}
+    /// Whether small planes take `planeFlat3x3` (`flatPlanes` unless a test says).
+    let flatPlanes: Bool
+
+    public init() { flatPlanes = DepthwiseSIMD.flatPlanes }
+
+    /// Tests run the flat kernel on every kind of CPU.
+    init(flatPlanes: Bool) { self.flatPlanes = flatPlanes }
 
     public var name: String { "depthwise-simd" }
     public var summary: String { "groups = input channels (depth multiplier >= 1); any kernel, stride, dilation, padding; SIMD over width" }
@@ -25,7 +31,8 @@ public struct DepthwiseSIMD: ConvolutionAlgorithm {
     public func prepare(_ conv: ConvDescriptor, weights: Tensor, bias: Tensor?,
                         options: AlgorithmOptions) throws -> any PreparedConvolution {
         try checkPrepare(conv, weights: weights, bias: bias)
-        return try Prepared(conv, weights: weights, bias: conv.hasBias ? bias : nil, threads: options.threads)
+        return try Prepared(conv, weights: weights, bias: conv.hasBias ? bias : nil, threads: options.threads,
+                            flatPlanes: flatPlanes)
     }
 
     final class Prepared: InputReLUFusing, InputOverwriting, WorkspaceExposing {
@@ -41,7 +48,7 @@ public struct DepthwiseSIMD: ConvolutionAlgorithm {
         /// The column masks of `planeFlat3x3`, where the planes take it.
         let flat: DepthwiseSIMD.FlatColumns?
 
-        init(_ c: ConvDescriptor, weights: Tensor, bias: Tensor?, threads: Int) throws {
+        init(_ c: ConvDescriptor, weights: Tensor, bias: Tensor?, threads: Int, flatPlanes: Bool) throws {
             descriptor = c
             self.weights = weights
             self.bias = bias?.scalars ?? [Float](repeating: 0, count: c.outChannels)
@@ -53,7 +60,7 @@ public struct DepthwiseSIMD: ConvolutionAlgorithm {
                 padTop: c.padTop, padBottom: c.padBottom, padLeft: c.padLeft, padRight: c.padRight,
                 dilationHeight: c.dilationHeight, dilationWidth: c.dilationWidth, memoryCapBytes: .max)
             plan = DirectConvolution.Plan(single)
-            flat = DepthwiseSIMD.runsFlat(plan) ? DepthwiseSIMD.FlatColumns(width: plan.iw, pixels: plan.ih * plan.iw) : nil
+            flat = flatPlanes && DepthwiseSIMD.runsFlat(plan) ? DepthwiseSIMD.FlatColumns(width: plan.iw, pixels: plan.ih * plan.iw) : nil
             perWorker = flat == nil ? plan.bufferCount : DepthwiseSIMD.flatBufferCount(plan)
             scratch = Workspace(count: perWorker * max(1, min(threads, c.batch * c.inChannels)))
         }

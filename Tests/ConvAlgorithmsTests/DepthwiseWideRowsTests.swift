@@ -9,8 +9,8 @@ import Testing
 /// are and are not multiples of 16, symmetric, no and one-sided padding, depth multipliers 1 and 2,
 /// the input ReLU, and 1–3 threads; and with the output rows prefetched ahead (planes of 64 KB
 /// and more, `prefetchesOutputRows`). Planes narrower than 32 with padding 1 all round take the
-/// flat kernel instead (`planeFlat3x3`, at least 16 pixels: 19×19, 10×10, 4×4, 7×31, 6×16), to the
-/// same bits; 3×5 does not.
+/// flat kernel instead on Intel cores, and here on every CPU (`planeFlat3x3`, at least 16 pixels:
+/// 19×19, 10×10, 4×4, 7×31, 6×16), to the same bits; 3×5 does not.
 @Suite struct DepthwiseWideRowsTests {
     @Test(arguments: [(8, 32), (9, 37), (10, 48), (11, 147), (4, 33), (115, 147), (19, 19), (6, 16), (10, 10), (4, 4),
                       (7, 31), (3, 5)])
@@ -34,8 +34,9 @@ import Testing
                 let x = Tensor.random(shape: conv.inputShape, .normal(mean: 0, std: 1), seed: UInt64(height * width))
                 let w = Tensor.random(shape: conv.weightShape, .normal(mean: 0, std: 1), seed: 5)
                 let b = Tensor.random(shape: conv.biasShape, .normal(mean: 0, std: 1), seed: 6)
-                for threads in 1...3 {
-                    let prepared = try DepthwiseSIMD().prepare(conv, weights: w, bias: b, options: AlgorithmOptions(threads: threads))
+                for (threads, algorithm) in [(1, DepthwiseSIMD()), (2, DepthwiseSIMD()), (3, DepthwiseSIMD()),
+                                             (1, DepthwiseSIMD(flatPlanes: true)), (2, DepthwiseSIMD(flatPlanes: true))] {
+                    let prepared = try algorithm.prepare(conv, weights: w, bias: b, options: AlgorithmOptions(threads: threads))
                     for reluInput in [false, true] {
                         var y = Tensor(shape: conv.outputShape)
                         y.fill(.nan)
