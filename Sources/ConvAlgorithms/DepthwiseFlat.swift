@@ -29,18 +29,6 @@ extension DepthwiseSIMD {
     /// Scratch floats per worker for a flat plane with its margins.
     static func flatBufferCount(_ p: DirectConvolution.Plan) -> Int { p.ih * p.iw + 2 * flatMargin(p) + 16 }
 
-    /// One plane's pixels as a single row (the margins, zero, are written once per worker):
-    /// max(x, 0) with `relu`.
-    @inline(__always)
-    static func stageFlat(_ x: UnsafePointer<Float>, count: Int, into plane: UnsafeMutablePointer<Float>, relu: Bool) {
-        typealias V = SIMD16<Float>
-        @inline(__always) func move(_ i: Int) {
-            let v = UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
-            UnsafeMutableRawPointer(plane + i).storeBytes(of: relu ? v.replacing(with: 0, where: v .< 0) : v, as: V.self)
-        }
-        SIMDTail.forEachOverlappingVector(count: count, width: 16, move)
-    }
-
     /// Which lanes of each output vector of a flat plane lie in the first or the last column:
     /// there the left or right taps read the row before's last or the row after's first pixel,
     /// which the padding makes zero. One pair of masks per vector start (0, 16, …, and the last
@@ -122,6 +110,8 @@ extension DepthwiseSIMD {
                 UnsafeMutableRawPointer(y + i3).storeBytes(of: a3, as: V.self)
                 v += 4
             }
+            // The last vectors one at a time: a single loop of four that repeated the last vector
+            // took 1.6 times as long on 728 planes of 19×19.
             while v < starts.count {
                 let i = starts[v]
                 let left = columns.left[v], right = columns.right[v]

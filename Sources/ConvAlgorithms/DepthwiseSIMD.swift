@@ -108,8 +108,12 @@ public struct DepthwiseSIMD: ConvolutionAlgorithm {
                                     plane.update(repeating: 0, count: perWorker)
                                     let staged = plane + DepthwiseSIMD.flatMargin(p)
                                     for range in chunks { for item in range {
-                                        DepthwiseSIMD.stageFlat(x + item * p.ih * p.iw, count: p.ih * p.iw, into: staged,
-                                                                relu: reluInput)
+                                        let source = x + item * p.ih * p.iw
+                                        if reluInput {
+                                            ActivationKernels.relu(source, staged, count: p.ih * p.iw, threads: 1)
+                                        } else {
+                                            staged.update(from: source, count: p.ih * p.iw)
+                                        }
                                         let n = item / c.inChannels, ic = item % c.inChannels
                                         for j in 0..<m {
                                             let oc = ic * m + j
